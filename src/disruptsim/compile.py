@@ -1,0 +1,377 @@
+"""Scenario -> flat NumPy arrays for the kernel (DESIGN section 6).
+
+:func:`compile_strategy` turns one resolved strategy of a scenario into a
+:class:`CompiledModel`: products in topological order (upstream first), sources,
+exposures and inputs in CSR form, integer country codes, and the deterministic
+day-by-day quantities (requirements, reshoring shift, quiet-day costs) that do not
+depend on the sampled shocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from .scenario.model import Scenario
+from .scenario.schema import Reactive, World
+
+DOMESTIC = "domestic"
+
+#: Index of diversification and substitution in the reactive arrays.
+DIVERSIFICATION, SUBSTITUTION = 0, 1
+
+
+def ramp(k: np.ndarray | float, ramp_days: float) -> np.ndarray:
+    """Fraction of full value reached ``k`` days after a ramp starts (0 before it starts).
+
+    DESIGN section 3: ``min(1, (k + 1) / (ramp_days + 1))`` for ``k >= 0``.
+    """
+    k = np.asarray(k, dtype=np.float64)
+    return np.where(k >= 0, np.minimum(1.0, (k + 1.0) / (ramp_days + 1.0)), 0.0)
+
+
+def whole_days(value: float) -> int:
+    """Round a duration in days to whole days (half up)."""
+    return int(np.floor(value + 0.5))
+
+
+class KernelModel(NamedTuple):
+    """The arrays the numba kernel reads (one strategy). See :class:`CompiledModel`."""
+
+    final_demand: np.ndarray  # f8[P]
+    unit_value: np.ndarray  # f8[P]
+    shortage_cost: np.ndarray  # f8[P], per unit of unmet final demand
+    requirement: np.ndarray  # f8[T, P]
+    src_ptr: np.ndarray  # i8[P+1]
+    src_share: np.ndarray  # f8[S], share on day 0
+    src_premium: np.ndarray  # f8[S]
+    src_domestic: np.ndarray  # b1[S]
+    exp_ptr: np.ndarray  # i8[S+1]
+    exp_country: np.ndarray  # i8[E]
+    exp_weight: np.ndarray  # f8[E]
+    in_ptr: np.ndarray  # i8[P+1]
+    in_product: np.ndarray  # i8[I]
+    home: int
+    resh_from: np.ndarray  # i8[P], source index or -1
+    resh_dom: np.ndarray  # i8[P], domestic source index or -1
+    resh_frac: np.ndarray  # f8[T, P], share moved from `from` to domestic
+    resh_premium: np.ndarray  # f8[P]
+    resh_capex: np.ndarray  # f8[P]
+    stock_target: np.ndarray  # f8[P], units
+    stock_release: np.ndarray  # f8[P], days of requirement per day
+    stock_refill: np.ndarray  # f8[P], days of requirement per day
+    stock_holding: np.ndarray  # f8[P], per year, fraction of value
+    stock_fixed: np.ndarray  # f8[P]
+    rx_active: np.ndarray  # b1[2, P]
+    rx_lag: np.ndarray  # i8[2, P]
+    rx_ramp: np.ndarray  # f8[2, P]
+    rx_max: np.ndarray  # f8[2, P]
+    rx_premium: np.ndarray  # f8[2, P]
+    rx_fixed: np.ndarray  # f8[2, P]
+    rx_exp_ptr: np.ndarray  # i8[2*P+1], CSR over k = kind*P + product
+    rx_exp_country: np.ndarray  # i8[R]
+    rx_exp_weight: np.ndarray  # f8[R]
+    haz_mult: np.ndarray  # f8[H, C], severity multiplier per country (hazards then shocks)
+    haz_products: np.ndarray  # b1[H, P]
+    quiet_premium: np.ndarray  # f8[T+1, P], prefix sums of quiet-day source premiums
+    quiet_opex: np.ndarray  # f8[T+1, P], prefix sums of quiet-day reshoring opex
+    quiet_holding: np.ndarray  # f8[P], holding cost per quiet day (full stock)
+
+
+@dataclass(frozen=True)
+class CompiledModel:
+    """One strategy of a scenario as flat arrays.
+
+    Attributes
+    ----------
+    strategy : str
+        Strategy name.
+    products : tuple of str
+        Product names in topological order (every product after its inputs).
+    countries : tuple of str
+        Country codes; integer codes index this tuple.
+    horizon_days : int
+        Number of simulated days ``T``.
+    hazard_names : tuple of str
+        Hazards then shocks, indexing the first axis of ``arrays.haz_mult``.
+    arrays : KernelModel
+        The arrays the kernel reads.
+    success_probability : numpy.ndarray
+        ``f8[2, P]``: probability that reactive diversification (row 0) and
+        substitution (row 1) succeed in a run.
+    """
+
+    strategy: str
+    products: tuple[str, ...]
+    countries: tuple[str, ...]
+    horizon_days: int
+    hazard_names: tuple[str, ...]
+    arrays: KernelModel
+    success_probability: np.ndarray
+
+    @property
+    def n_products(self) -> int:
+        return len(self.products)
+
+
+def topological_order(world: World) -> list[str]:
+    """Products ordered so that every product comes after its inputs.
+
+    Ties keep the order of the scenario file. Cycles are rejected when the scenario
+    is loaded, so they cannot occur here.
+    """
+    names = list(world.products)
+    pending = {n: set(world.products[n].inputs) for n in names}
+    order: list[str] = []
+    while pending:
+        ready = [n for n in names if n in pending and not pending[n]]
+        if not ready:  # pragma: no cover - guarded by scenario validation
+            raise ValueError(f"cycle in inputs among {sorted(pending)}")
+        for n in ready:
+            order.append(n)
+            del pending[n]
+        for deps in pending.values():
+            deps.difference_update(ready)
+    return order
+
+
+def scenario_countries(scenario: Scenario) -> tuple[str, ...]:
+    """Every country code used by any strategy, home first, then sorted."""
+    codes: set[str] = set()
+    for strategy in scenario.strategies.values():
+        w = strategy.world
+        for p in w.products.values():
+            for code, src in p.sources.items():
+                if code != DOMESTIC:
+                    codes.add(code)
+                codes.update((src.exposure or {}).keys())
+            for rx in (p.diversification, p.substitution):
+                if rx is not None:
+                    codes.update((rx.exposure or {}).keys())
+        for h in (*w.hazards, *w.shocks):
+            codes.update(h.countries)
+    codes.discard(scenario.home)
+    return (scenario.home, *sorted(codes))
+
+
+def _csr(rows: list[list]) -> tuple[np.ndarray, list]:
+    ptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(r) for r in rows])
+    return ptr, [x for r in rows for x in r]
+
+
+def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> CompiledModel:
+    """Compile one strategy of a scenario into flat arrays.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A scenario from :func:`disruptsim.load_scenario`.
+    strategy : str, default "baseline"
+        Name of the strategy to compile.
+
+    Returns
+    -------
+    CompiledModel
+        Arrays in topological product order with integer country codes.
+
+    Examples
+    --------
+    >>> import disruptsim as ds
+    >>> sc = ds.load_scenario("scenarios/example-minimal.yaml")  # doctest: +SKIP
+    >>> cm = ds.compile(sc, "baseline")  # doctest: +SKIP
+    >>> cm.arrays.requirement.shape == (sc.horizon_days, cm.n_products)  # doctest: +SKIP
+    True
+    """
+    world = scenario.world(strategy)
+    T = scenario.horizon_days
+    order = topological_order(world)
+    index = {name: i for i, name in enumerate(order)}
+    P = len(order)
+    countries = scenario_countries(scenario)
+    cidx = {c: i for i, c in enumerate(countries)}
+    home = cidx[scenario.home]
+    days = np.arange(T, dtype=np.float64)
+
+    def exposure_rows(exposure: dict[str, float] | None, own: str) -> list[tuple[int, float]]:
+        if exposure:
+            return [(cidx[c], float(w)) for c, w in exposure.items() if w > 0]
+        return [(cidx[scenario.home if own == DOMESTIC else own], 1.0)]
+
+    products = [world.products[n] for n in order]
+    src_rows, exp_rows, in_rows = [], [], []
+    resh_from = np.full(P, -1, dtype=np.int64)
+    resh_dom = np.full(P, -1, dtype=np.int64)
+    resh_frac = np.zeros((T, P))
+    resh_premium = np.zeros(P)
+    resh_capex = np.zeros(P)
+    n_src = 0
+    for i, p in enumerate(products):
+        row = []
+        for code, src in p.sources.items():
+            row.append((code, src.share, src.unit_cost_premium, code == DOMESTIC))
+            exp_rows.append(exposure_rows(src.exposure, code))
+        if p.reshoring is not None:
+            codes = [r[0] for r in row]
+            resh_from[i] = n_src + codes.index(p.reshoring.from_)
+            if DOMESTIC not in codes:
+                row.append((DOMESTIC, 0.0, 0.0, True))
+                exp_rows.append(exposure_rows(None, DOMESTIC))
+                codes.append(DOMESTIC)
+            resh_dom[i] = n_src + codes.index(DOMESTIC)
+            r = p.reshoring
+            resh_frac[:, i] = r.share * ramp(days - whole_days(r.build_days), r.ramp_days)
+            resh_premium[i] = r.unit_cost_premium
+            resh_capex[i] = r.capex
+        src_rows.append(row)
+        in_rows.append([(index[j], a) for j, a in p.inputs.items()])
+        n_src += len(row)
+
+    src_ptr, srcs = _csr(src_rows)
+    src_share = np.array([s[1] for s in srcs], dtype=np.float64)
+    src_premium = np.array([s[2] for s in srcs], dtype=np.float64)
+    src_domestic = np.array([s[3] for s in srcs], dtype=np.bool_)
+    exp_ptr, exps = _csr(exp_rows)
+    in_ptr, ins = _csr(in_rows)
+    in_product = np.array([j for j, _ in ins], dtype=np.int64)
+
+    # Domestic share of each product per day, then requirements downstream-to-upstream.
+    dom_share = np.zeros((T, P))
+    for i in range(P):
+        for s in range(src_ptr[i], src_ptr[i + 1]):
+            if src_domestic[s]:
+                dom_share[:, i] += src_share[s]
+        if resh_dom[i] >= 0:
+            dom_share[:, i] += resh_frac[:, i]
+    final_demand = np.array([p.final_demand_per_day for p in products], dtype=np.float64)
+    requirement = np.tile(final_demand, (T, 1))
+    for h in reversed(range(P)):
+        for j, a in in_rows[h]:
+            requirement[:, j] += a * requirement[:, h] * dom_share[:, h]
+
+    unit_value = np.array([p.unit_value for p in products], dtype=np.float64)
+    shortage_cost = np.array([p.shortage_cost_per_unit for p in products], dtype=np.float64)
+
+    stock_target = np.zeros(P)
+    stock_release = np.zeros(P)
+    stock_refill = np.zeros(P)
+    stock_holding = np.zeros(P)
+    stock_fixed = np.zeros(P)
+    for i, p in enumerate(products):
+        sp = p.stockpile
+        if sp is not None:
+            stock_target[i] = sp.initial_days * requirement[0, i]
+            stock_release[i] = sp.max_release_days_per_day
+            stock_refill[i] = sp.refill_days_per_day
+            stock_holding[i] = sp.holding_cost_rate
+            stock_fixed[i] = sp.fixed_cost
+
+    rx_active = np.zeros((2, P), dtype=np.bool_)
+    rx_lag = np.zeros((2, P), dtype=np.int64)
+    rx_ramp = np.zeros((2, P))
+    rx_max = np.zeros((2, P))
+    rx_premium = np.zeros((2, P))
+    rx_fixed = np.zeros((2, P))
+    rx_success = np.ones((2, P))
+    rx_exp_rows: list[list[tuple[int, float]]] = [[] for _ in range(2 * P)]
+    for i, p in enumerate(products):
+        for kind, rx in ((DIVERSIFICATION, p.diversification), (SUBSTITUTION, p.substitution)):
+            if rx is None:
+                continue
+            assert isinstance(rx, Reactive)
+            rx_active[kind, i] = True
+            rx_lag[kind, i] = whole_days(rx.lag_days)
+            rx_ramp[kind, i] = rx.ramp_days
+            rx_max[kind, i] = rx.max_share
+            rx_premium[kind, i] = rx.unit_cost_premium
+            rx_fixed[kind, i] = rx.fixed_cost
+            rx_success[kind, i] = rx.success_probability
+            if rx.exposure:
+                rx_exp_rows[kind * P + i] = [(cidx[c], w) for c, w in rx.exposure.items() if w > 0]
+    rx_exp_ptr, rx_exps = _csr(rx_exp_rows)
+
+    events = (*world.hazards, *world.shocks)
+    haz_mult = np.zeros((len(events), len(countries)))
+    haz_products = np.zeros((len(events), P), dtype=np.bool_)
+    for h, ev in enumerate(events):
+        for c, m in ev.countries.items():
+            haz_mult[h, cidx[c]] = m
+        if ev.products is None:
+            haz_products[h, :] = True
+        else:
+            for name in ev.products:
+                haz_products[h, index[name]] = True
+
+    # Quiet days (no shock active anywhere, every stock full): everything is delivered
+    # by the baseline mix, so premiums and opex are deterministic; keep prefix sums.
+    # Reshored units pay the reshoring premium, not the domestic source's.
+    premium_day = np.zeros((T, P))
+    for i in range(P):
+        for s in range(src_ptr[i], src_ptr[i + 1]):
+            share = np.full(T, src_share[s])
+            if s == resh_from[i]:
+                share = share - resh_frac[:, i]
+            premium_day[:, i] += share * src_premium[s]
+    premium_day *= requirement * unit_value
+    opex_day = resh_frac * requirement * unit_value * resh_premium
+    quiet_premium = np.zeros((T + 1, P))
+    quiet_premium[1:] = np.cumsum(premium_day, axis=0)
+    quiet_opex = np.zeros((T + 1, P))
+    quiet_opex[1:] = np.cumsum(opex_day, axis=0)
+    quiet_holding = stock_holding * unit_value * stock_target / 365.0
+
+    f8 = np.float64
+    arrays = KernelModel(
+        final_demand=final_demand,
+        unit_value=unit_value,
+        shortage_cost=shortage_cost,
+        requirement=np.ascontiguousarray(requirement),
+        src_ptr=src_ptr,
+        src_share=src_share,
+        src_premium=src_premium,
+        src_domestic=src_domestic,
+        exp_ptr=exp_ptr,
+        exp_country=np.array([c for c, _ in exps], dtype=np.int64),
+        exp_weight=np.array([w for _, w in exps], dtype=f8),
+        in_ptr=in_ptr,
+        in_product=in_product,
+        home=home,
+        resh_from=resh_from,
+        resh_dom=resh_dom,
+        resh_frac=np.ascontiguousarray(resh_frac),
+        resh_premium=resh_premium,
+        resh_capex=resh_capex,
+        stock_target=stock_target,
+        stock_release=stock_release,
+        stock_refill=stock_refill,
+        stock_holding=stock_holding,
+        stock_fixed=stock_fixed,
+        rx_active=rx_active,
+        rx_lag=rx_lag,
+        rx_ramp=rx_ramp,
+        rx_max=rx_max,
+        rx_premium=rx_premium,
+        rx_fixed=rx_fixed,
+        rx_exp_ptr=rx_exp_ptr,
+        rx_exp_country=np.array([c for c, _ in rx_exps], dtype=np.int64),
+        rx_exp_weight=np.array([w for _, w in rx_exps], dtype=f8),
+        haz_mult=haz_mult,
+        haz_products=haz_products,
+        quiet_premium=quiet_premium,
+        quiet_opex=quiet_opex,
+        quiet_holding=quiet_holding,
+    )
+    hazard_names = tuple(h.name for h in world.hazards) + tuple(
+        s.name or f"shock {k}" for k, s in enumerate(world.shocks)
+    )
+    return CompiledModel(
+        strategy=strategy,
+        products=tuple(order),
+        countries=countries,
+        horizon_days=T,
+        hazard_names=hazard_names,
+        arrays=arrays,
+        success_probability=rx_success,
+    )

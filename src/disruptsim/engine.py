@@ -1,0 +1,194 @@
+"""Batches of runs through the kernel, for every strategy, with common random numbers.
+
+The engine compiles each strategy once, samples each batch's events once per distinct
+set of hazards (strategies that do not change hazards share the very same events),
+runs the kernel per strategy and merges the batch into the result in run order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numba
+import numpy as np
+
+from . import kernel
+from .compile import CompiledModel, compile_strategy
+from .scenario.model import Scenario
+from .shocks import EventBatch, ShockSampler
+
+DEFAULT_BATCH_RUNS = 4096
+DEFAULT_TRACE_RUNS = 1000
+
+
+@dataclass
+class StrategyAccumulator:
+    """Everything the engine keeps for one strategy while it runs."""
+
+    model: CompiledModel
+    metrics: np.ndarray  # f8[runs, P+1, M]
+    trace_phi: np.ndarray  # f4[trace, T, P]
+    trace_stock: np.ndarray  # f4[trace, T, P]
+    sum_gap: np.ndarray  # i8[T, P], fixed point
+    sum_short: np.ndarray  # i8[T, P+1], counts
+    sum_stock_deficit: np.ndarray  # i8[T, P], fixed point
+
+    @classmethod
+    def empty(cls, model: CompiledModel, runs: int, trace_runs: int) -> StrategyAccumulator:
+        T, P = model.horizon_days, model.n_products
+        n_trace = min(trace_runs, runs)
+        return cls(
+            model=model,
+            metrics=np.empty((runs, P + 1, kernel.N_METRICS)),
+            trace_phi=np.empty((n_trace, T, P), dtype=np.float32),
+            trace_stock=np.empty((n_trace, T, P), dtype=np.float32),
+            sum_gap=np.zeros((T, P), dtype=np.int64),
+            sum_short=np.zeros((T, P + 1), dtype=np.int64),
+            sum_stock_deficit=np.zeros((T, P), dtype=np.int64),
+        )
+
+
+@dataclass
+class BatchOutput:
+    """What one batch of one strategy produces (see :func:`run_strategy_batch`)."""
+
+    metrics: np.ndarray
+    trace_phi: np.ndarray
+    trace_stock: np.ndarray
+    sum_gap: np.ndarray
+    sum_short: np.ndarray
+    sum_stock_deficit: np.ndarray
+
+
+def lanes_for(n_runs: int) -> int:
+    """Independent accumulator lanes for a batch (several per thread for load balance)."""
+    return max(1, min(n_runs, 4 * numba.get_num_threads()))
+
+
+def run_strategy_batch(
+    model: CompiledModel, events: EventBatch, success: np.ndarray, n_trace: int
+) -> BatchOutput:
+    """Run the kernel on one batch of one strategy; runs ``k < n_trace`` are traced."""
+    n = events.n_runs
+    T, P = model.horizon_days, model.n_products
+    lanes = lanes_for(n)
+    out = np.empty((n, P + 1, kernel.N_METRICS))
+    trace_phi = np.empty((max(n_trace, 1), T, P), dtype=np.float32)
+    trace_stock = np.empty((max(n_trace, 1), T, P), dtype=np.float32)
+    acc_gap = np.zeros((lanes, T, P), dtype=np.int64)
+    acc_short = np.zeros((lanes, T, P + 1), dtype=np.int64)
+    acc_stock = np.zeros((lanes, T, P), dtype=np.int64)
+    kernel.run_batch(
+        model.arrays,
+        events.ptr,
+        events.hazard,
+        events.start,
+        events.end,
+        events.recovery,
+        events.severity,
+        success,
+        out,
+        n_trace,
+        trace_phi,
+        trace_stock,
+        acc_gap,
+        acc_short,
+        acc_stock,
+    )
+    return BatchOutput(
+        metrics=out,
+        trace_phi=trace_phi[:n_trace],
+        trace_stock=trace_stock[:n_trace],
+        sum_gap=acc_gap.sum(axis=0),
+        sum_short=acc_short.sum(axis=0),
+        sum_stock_deficit=acc_stock.sum(axis=0),
+    )
+
+
+@contextmanager
+def numba_threads(threads: int | None):
+    """Use ``threads`` numba threads inside the block (None: leave as is)."""
+    if threads is None:
+        yield
+        return
+    before = numba.get_num_threads()
+    numba.set_num_threads(int(threads))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+@dataclass
+class Timings:
+    """Wall time in seconds spent in each stage."""
+
+    compile: float = 0.0
+    sampling: float = 0.0
+    kernel: float = 0.0
+    extra: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, float]:
+        return {"compile": self.compile, "sampling": self.sampling, "kernel": self.kernel, **self.extra}
+
+
+def batch_bounds(runs: int, batch_runs: int) -> list[tuple[int, int]]:
+    """Run ranges ``[start, stop)`` of the batches."""
+    return [(r, min(r + batch_runs, runs)) for r in range(0, runs, batch_runs)]
+
+
+def simulate_local(
+    scenario: Scenario,
+    runs: int,
+    seed: int,
+    strategies: Sequence[str],
+    *,
+    batch_runs: int = DEFAULT_BATCH_RUNS,
+    trace_runs: int = DEFAULT_TRACE_RUNS,
+    threads: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[dict[str, StrategyAccumulator], Timings]:
+    """Simulate ``runs`` runs of every strategy in this process (numba threads)."""
+    timings = Timings()
+    t0 = time.perf_counter()
+    models = {name: compile_strategy(scenario, name) for name in strategies}
+    acc = {name: StrategyAccumulator.empty(models[name], runs, trace_runs) for name in strategies}
+    sampler = ShockSampler(scenario, seed)
+    timings.compile = time.perf_counter() - t0
+    with numba_threads(threads):
+        for r0, r1 in batch_bounds(runs, batch_runs):
+            shared: list[tuple[object, EventBatch]] = []
+            n_trace = max(0, min(r1, trace_runs) - r0)
+            for name in strategies:
+                t1 = time.perf_counter()
+                world = scenario.world(name)
+                key = (world.hazards, world.shocks)
+                events = next((ev for k, ev in shared if k == key), None)
+                if events is None:
+                    events = sampler.events(world, r0, r1)
+                    shared.append((key, events))
+                success = sampler.success(models[name], r0, r1)
+                t2 = time.perf_counter()
+                batch = run_strategy_batch(models[name], events, success, n_trace)
+                timings.sampling += t2 - t1
+                timings.kernel += time.perf_counter() - t2
+                merge_batch(acc[name], batch, r0)
+            if progress is not None:
+                progress(r1 - r0)
+    return acc, timings
+
+
+def merge_batch(acc: StrategyAccumulator, batch: BatchOutput, run_start: int) -> None:
+    """Merge one batch's output into a strategy's accumulator (order-independent sums)."""
+    n = batch.metrics.shape[0]
+    acc.metrics[run_start : run_start + n] = batch.metrics
+    k = batch.trace_phi.shape[0]
+    if k:
+        acc.trace_phi[run_start : run_start + k] = batch.trace_phi
+        acc.trace_stock[run_start : run_start + k] = batch.trace_stock
+    acc.sum_gap += batch.sum_gap
+    acc.sum_short += batch.sum_short
+    acc.sum_stock_deficit += batch.sum_stock_deficit

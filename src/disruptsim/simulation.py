@@ -1,0 +1,94 @@
+"""The public entry point :func:`simulate`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from .engine import DEFAULT_BATCH_RUNS, DEFAULT_TRACE_RUNS, simulate_local
+from .results import SimulationResult, StrategyResult
+from .scenario.model import Scenario
+from .shocks import GENERATOR
+
+
+def _select_strategies(scenario: Scenario, strategies: Sequence[str] | None) -> list[str]:
+    if strategies is None:
+        return list(scenario.strategy_names)
+    names = list(dict.fromkeys(strategies))
+    unknown = [s for s in names if s not in scenario.strategies]
+    if unknown:
+        known = ", ".join(scenario.strategy_names)
+        raise ValueError(f"unknown strategy {unknown[0]!r}; this scenario has: {known}")
+    if "baseline" not in names:
+        names.insert(0, "baseline")
+    return names
+
+
+def simulate(
+    scenario: Scenario,
+    runs: int = 10_000,
+    seed: int = 0,
+    *,
+    strategies: Sequence[str] | None = None,
+    batch_runs: int = DEFAULT_BATCH_RUNS,
+    trace_runs: int = DEFAULT_TRACE_RUNS,
+    threads: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SimulationResult:
+    """Simulate every strategy of a scenario over the same sampled futures.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        From :func:`disruptsim.load_scenario`.
+    runs : int, default 10000
+        Number of Monte Carlo runs (futures).
+    seed : int, default 0
+        Seed of the study. Run ``r`` depends only on ``(seed, r)``: the first 1,000 runs
+        of a larger study are exactly a 1,000-run study.
+    strategies : sequence of str, optional
+        Strategies to simulate (default: all); the baseline is always included.
+    batch_runs : int, default 4096
+        Runs per batch (memory of the sampled events; results do not depend on it).
+    trace_runs : int, default 1000
+        Daily trajectories are kept for the first ``trace_runs`` runs.
+    threads : int, optional
+        Numba threads (default: numba's setting); results do not depend on it.
+    progress : callable, optional
+        Called with the number of runs finished after each batch.
+
+    Returns
+    -------
+    SimulationResult
+
+    Examples
+    --------
+    >>> import disruptsim as ds
+    >>> sc = ds.load_scenario("scenarios/example-minimal.yaml")  # doctest: +SKIP
+    >>> result = ds.simulate(sc, runs=1000, seed=1)  # doctest: +SKIP
+    >>> result.runs("baseline").query("product == 'system'").total_cost.mean()  # doctest: +SKIP
+    """
+    if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
+        raise ValueError(f"runs must be a positive integer, got {runs!r}")
+    if batch_runs < 1:
+        raise ValueError(f"batch_runs must be a positive integer, got {batch_runs!r}")
+    if trace_runs < 0:
+        raise ValueError(f"trace_runs must be >= 0, got {trace_runs!r}")
+    names = _select_strategies(scenario, strategies)
+    acc, timings = simulate_local(
+        scenario,
+        runs,
+        seed,
+        names,
+        batch_runs=batch_runs,
+        trace_runs=trace_runs,
+        threads=threads,
+        progress=progress,
+    )
+    return SimulationResult(
+        scenario=scenario,
+        seed=int(seed),
+        n_runs=runs,
+        strategies={n: StrategyResult.from_accumulator(acc[n], runs) for n in names},
+        generator=GENERATOR,
+        timings=timings.as_dict(),
+    )

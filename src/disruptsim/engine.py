@@ -140,6 +140,57 @@ def batch_bounds(runs: int, batch_runs: int) -> list[tuple[int, int]]:
     return [(r, min(r + batch_runs, runs)) for r in range(0, runs, batch_runs)]
 
 
+@dataclass
+class BatchPlan:
+    """What every batch of a study needs: the scenario, its compiled strategies, the sampler."""
+
+    scenario: Scenario
+    strategies: tuple[str, ...]
+    models: dict[str, CompiledModel]
+    sampler: ShockSampler
+    trace_runs: int
+
+    @classmethod
+    def build(cls, scenario: Scenario, seed: int, strategies: Sequence[str], trace_runs: int) -> BatchPlan:
+        names = tuple(strategies)
+        models = {name: compile_strategy(scenario, name) for name in names}
+        return cls(scenario, names, models, ShockSampler(scenario, seed), trace_runs)
+
+
+def simulate_batch(plan: BatchPlan, run_start: int, run_stop: int, timings: Timings | None = None) -> dict[str, BatchOutput]:
+    """Simulate runs ``run_start..run_stop-1`` of every strategy (a pure function of its inputs).
+
+    Events are sampled once per distinct set of hazards and shocks, so strategies that do
+    not change hazards see the very same events (common random numbers).
+    """
+    timings = timings if timings is not None else Timings()
+    shared: list[tuple[object, EventBatch]] = []
+    n_trace = max(0, min(run_stop, plan.trace_runs) - run_start)
+    outputs = {}
+    for name in plan.strategies:
+        t1 = time.perf_counter()
+        world = plan.scenario.world(name)
+        key = (world.hazards, world.shocks)
+        events = next((ev for k, ev in shared if k == key), None)
+        if events is None:
+            events = plan.sampler.events(world, run_start, run_stop)
+            shared.append((key, events))
+        success = plan.sampler.success(plan.models[name], run_start, run_stop)
+        t2 = time.perf_counter()
+        outputs[name] = run_strategy_batch(plan.models[name], events, success, n_trace)
+        timings.sampling += t2 - t1
+        timings.kernel += time.perf_counter() - t2
+    return outputs
+
+
+def new_accumulators(plan: BatchPlan, runs: int) -> dict[str, StrategyAccumulator]:
+    """Empty accumulators for every strategy of a study of ``runs`` runs."""
+    return {
+        name: StrategyAccumulator.empty(plan.models[name], runs, plan.trace_runs)
+        for name in plan.strategies
+    }
+
+
 def simulate_local(
     scenario: Scenario,
     runs: int,
@@ -154,27 +205,12 @@ def simulate_local(
     """Simulate ``runs`` runs of every strategy in this process (numba threads)."""
     timings = Timings()
     t0 = time.perf_counter()
-    models = {name: compile_strategy(scenario, name) for name in strategies}
-    acc = {name: StrategyAccumulator.empty(models[name], runs, trace_runs) for name in strategies}
-    sampler = ShockSampler(scenario, seed)
+    plan = BatchPlan.build(scenario, seed, strategies, trace_runs)
+    acc = new_accumulators(plan, runs)
     timings.compile = time.perf_counter() - t0
     with numba_threads(threads):
         for r0, r1 in batch_bounds(runs, batch_runs):
-            shared: list[tuple[object, EventBatch]] = []
-            n_trace = max(0, min(r1, trace_runs) - r0)
-            for name in strategies:
-                t1 = time.perf_counter()
-                world = scenario.world(name)
-                key = (world.hazards, world.shocks)
-                events = next((ev for k, ev in shared if k == key), None)
-                if events is None:
-                    events = sampler.events(world, r0, r1)
-                    shared.append((key, events))
-                success = sampler.success(models[name], r0, r1)
-                t2 = time.perf_counter()
-                batch = run_strategy_batch(models[name], events, success, n_trace)
-                timings.sampling += t2 - t1
-                timings.kernel += time.perf_counter() - t2
+            for name, batch in simulate_batch(plan, r0, r1, timings).items():
                 merge_batch(acc[name], batch, r0)
             if progress is not None:
                 progress(r1 - r0)

@@ -36,11 +36,17 @@ def _share_as_source(value: Any) -> Any:
     return value
 
 
-DistributionOrNumber = Annotated[Distribution, BeforeValidator(_number_as_fixed)]
+DistributionOrNumber = Annotated[
+    Distribution, BeforeValidator(_number_as_fixed, json_schema_input_type=float | Distribution)
+]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 CountryMultipliers = Annotated[
-    dict[str, NonNegative], BeforeValidator(_countries_as_mapping), Field(min_length=1)
+    dict[str, NonNegative],
+    BeforeValidator(
+        _countries_as_mapping, json_schema_input_type=list[str] | dict[str, NonNegative]
+    ),
+    Field(min_length=1),
 ]
 Exposure = dict[str, NonNegative]
 """Mapping country -> weight (weights sum to 1): where a supply really comes from."""
@@ -126,7 +132,9 @@ class Reshoring(_Model):
     unit_cost_premium: NonNegative = 0.0
 
 
-SourceOrShare = Annotated[Source, BeforeValidator(_share_as_source)]
+SourceOrShare = Annotated[
+    Source, BeforeValidator(_share_as_source, json_schema_input_type=Probability | Source)
+]
 
 
 class Product(_Model):

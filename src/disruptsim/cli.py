@@ -1,0 +1,194 @@
+"""Command-line interface: a thin layer over the library.
+
+Exit codes: 0 ok, 2 bad input (invalid scenario, unreadable file, bad arguments),
+1 internal error. Each command is a plain function registered on :data:`app`;
+decorate it with :func:`reports_errors` so that input errors end in a clear message
+and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import click
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from . import __version__
+from .errors import ScenarioError
+from .scenario import Scenario, ScenarioFile, load_scenario
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+app = typer.Typer(
+    name="disruptsim",
+    help="Monte Carlo simulation of supply disruptions and mitigation strategies.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def print_input_error(error: Exception) -> None:
+    """Write a bad-input error to stderr: one ``file:line:col: path: message`` per line."""
+    if isinstance(error, ScenarioError):
+        for problem in error.problems:
+            typer.echo(str(problem), err=True)
+    elif isinstance(error, OSError):
+        name = error.filename if error.filename is not None else ""
+        reason = error.strerror or str(error)
+        typer.echo(f"{name}: cannot read file: {reason}", err=True)
+    else:  # pragma: no cover - only the two kinds above are input errors
+        typer.echo(str(error), err=True)
+
+
+def reports_errors(command: F) -> F:
+    """Decorator for commands: bad input -> message and exit 2; a bug -> traceback, exit 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, click.ClickException):
+            raise
+        except (ScenarioError, OSError) as error:
+            print_input_error(error)
+            raise typer.Exit(EXIT_INPUT) from None
+        except Exception:
+            traceback.print_exc()
+            typer.echo(
+                "disruptsim: internal error (a bug); please report it with the traceback above",
+                err=True,
+            )
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"disruptsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Monte Carlo simulation of supply disruptions and mitigation strategies."""
+
+
+@app.command()
+@reports_errors
+def validate(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Scenario files (YAML).", metavar="FILE", show_default=False),
+    ],
+) -> None:
+    """Check scenario files and print an overview of each valid one.
+
+    Every problem is printed on stderr as ``file:line:col: key.path: message``;
+    the exit status is 2 if any file is invalid.
+    """
+    console = Console(highlight=False, soft_wrap=True)
+    invalid = 0
+    for file in files:
+        try:
+            scenario = load_scenario(file)
+        except (ScenarioError, OSError) as error:
+            print_input_error(error)
+            count = len(error.problems) if isinstance(error, ScenarioError) else 1
+            typer.echo(f"{file}: invalid ({count} problem{'s' * (count != 1)})", err=True)
+            invalid += 1
+            continue
+        print_overview(scenario, console)
+    if invalid:
+        raise typer.Exit(EXIT_INPUT)
+
+
+def print_overview(scenario: Scenario, console: Console) -> None:
+    """A short description of a valid scenario, a few lines per section."""
+    world = scenario.baseline
+    out = console.print
+    out(f"[bold]{escape(str(scenario.path or scenario.name))}[/bold]: valid")
+    about = f"{scenario.name}" + (f" - {scenario.description}" if scenario.description else "")
+    out(f"  {escape(about)}")
+    out(f"  horizon {scenario.horizon_days} days; home {scenario.home}")
+    out(f"  products ({len(world.products)}):")
+    for name, product in world.products.items():
+        sources = ", ".join(
+            f"{code} {source.share:.0%}" for code, source in product.sources.items()
+        )
+        line = f"    {name} ({product.unit})"
+        if product.final_demand_per_day > 0:
+            line += f": final demand {product.final_demand_per_day:g}/day"
+        else:
+            line += ": intermediate"
+        line += f"; sources {sources}"
+        if product.inputs:
+            line += f"; inputs {', '.join(product.inputs)}"
+        out(escape(line))
+    out(f"  countries: {', '.join(sorted(_countries(scenario))) or '-'}")
+    out(f"  hazards ({len(world.hazards)}):")
+    for h in world.hazards:
+        out(escape(f"    {h.name}: {', '.join(h.countries)}, p={h.annual_probability:g} per year"))
+    out(f"  shocks ({len(world.shocks)}):")
+    for i, s in enumerate(world.shocks):
+        label = s.name or f"shocks[{i}]"
+        out(
+            escape(
+                f"    {label}: {', '.join(s.countries)}, days {s.start_day}"
+                f"-{s.start_day + s.duration_days - 1}, severity {s.severity:g}"
+            )
+        )
+    out(f"  strategies ({len(scenario.strategies)}): {escape(', '.join(scenario.strategy_names))}")
+
+
+def _countries(scenario: Scenario) -> set[str]:
+    """Every country or region named anywhere in any strategy ('domestic' excluded)."""
+    codes: set[str] = set()
+    for strategy in scenario.strategies.values():
+        world = strategy.world
+        for product in world.products.values():
+            for code, source in product.sources.items():
+                codes.add(code)
+                codes.update(source.exposure or ())
+            for option in (product.diversification, product.substitution):
+                if option is not None:
+                    codes.update(option.exposure or ())
+        for event in (*world.hazards, *world.shocks):
+            codes.update(event.countries)
+    codes.discard("domestic")
+    return codes
+
+
+@app.command()
+@reports_errors
+def schema() -> None:
+    """Print the JSON Schema of the scenario format."""
+    document = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **ScenarioFile.model_json_schema(by_alias=True),
+        "title": "disruptsim scenario",
+    }
+    typer.echo(json.dumps(document, indent=2))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``disruptsim`` command."""
+    app(args=argv if argv is not None else sys.argv[1:], prog_name="disruptsim")

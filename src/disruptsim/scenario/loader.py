@@ -1,0 +1,265 @@
+"""Load a scenario: parse, validate, resolve strategies, apply defaults, freeze.
+
+:func:`load_scenario` is the one entry point. It reports every problem it finds in one
+:class:`~disruptsim.errors.ScenarioError`, each with file, line, column and key path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import Problem, ScenarioError
+from .checks import (
+    WORLD_KEYS,
+    Countries,
+    Issue,
+    existing_prefix,
+    finite_issues,
+    schema_issues,
+    strategy_key_issues,
+    top_issues,
+    world_issues,
+)
+from .frozen import FrozenDict, freeze, freeze_model
+from .messages import KeyPath, format_path
+from .model import Scenario, Strategy
+from .schema import Hazard, Product, ScenarioFile, Shock, World
+from .yamlio import Document, from_mapping, read_file
+
+__all__ = ["BASELINE", "deep_merge", "load_scenario"]
+
+BASELINE = "baseline"
+BASELINE_DESCRIPTION = "The scenario as written, without any strategy"
+
+
+def load_scenario(source: str | os.PathLike[str] | Mapping[str, Any]) -> Scenario:
+    """Read, validate and resolve a scenario.
+
+    Parameters
+    ----------
+    source : str, path-like or Mapping
+        A YAML file (see ``docs/scenario-reference.md``) or the same content as a
+        mapping. A mapping is deep-copied; it is never changed.
+
+    Returns
+    -------
+    Scenario
+        Immutable; every strategy resolved (baseline first) and every default applied.
+
+    Raises
+    ------
+    ScenarioError
+        With every problem found, each with file, line, column and key path.
+    OSError
+        If the file cannot be read.
+    """
+    if isinstance(source, Mapping):
+        document, path = from_mapping(source), None
+    elif isinstance(source, str | os.PathLike):
+        document, path = read_file(source), Path(source)
+    else:
+        raise TypeError(f"load_scenario expects a path or a mapping, got {type(source).__name__}")
+    return _resolve(document, path)
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``override`` merged in: mappings merge recursively, other values
+    replace, and ``None`` deletes the key. Neither argument is changed."""
+    out = dict(base)
+    for key, value in override.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = deep_merge({}, value) if isinstance(value, Mapping) else value
+    return out
+
+
+class _Report:
+    """Collects issues as :class:`Problem` objects located in the document."""
+
+    def __init__(self, document: Document):
+        self.document = document
+        self.problems: list[Problem] = []
+
+    def position(self, path: KeyPath) -> tuple[int | None, int | None]:
+        positions = self.document.positions
+        for end in range(len(path), -1, -1):
+            if path[:end] in positions:
+                return positions[path[:end]]
+        return None, None
+
+    def add(self, issues: list[Issue], prefix: str = "") -> None:
+        for path, message in issues:
+            path = existing_prefix(self.document.data, path)
+            self.put(path, prefix + message)
+
+    def put(self, path: KeyPath, message: str) -> None:
+        line, column = self.position(path)
+        problem = Problem(self.document.file, line, column, format_path(path), message)
+        if problem not in self.problems:
+            self.problems.append(problem)
+
+    def add_strategy(self, name: str, override: Any, merged: Any, issues: list[Issue]) -> None:
+        """Issues of one strategy, at the override if it holds the path, else the baseline."""
+        known = {(p.path, p.message) for p in self.problems}
+        base = ("strategies", name)
+        for path, message in issues:
+            path = existing_prefix(merged, path)
+            in_override = existing_prefix(override, path)
+            in_baseline = existing_prefix(self.document.data, path)
+            if in_override == path or (
+                in_baseline != path and len(in_override) >= len(in_baseline)
+            ):
+                if " sum to " in message:
+                    message += _merge_hint(_get(self.document.data, path), _get(override, path))
+                self.put((*base, *path), f"strategy {name!r}: {message}")
+            elif (format_path(path), message) not in known:  # inherited from the baseline
+                self.put(path, f"strategy {name!r}: {message}")
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            far = (float("inf"), float("inf"))
+            ordered = sorted(
+                self.problems,
+                key=lambda p: (p.line, p.column or 0) if p.line is not None else far,
+            )
+            raise ScenarioError(ordered)
+
+
+def _get(data: Any, path: KeyPath) -> Any:
+    for element in path:
+        try:
+            data = data[element]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _merge_hint(baseline: Any, override: Any) -> str:
+    """Explain the deep merge when a strategy's mapping kept some of the baseline's keys."""
+    if not isinstance(baseline, dict) or not isinstance(override, dict):
+        return ""
+    kept = [key for key in baseline if key not in override]
+    if not kept:
+        return ""
+    listed = ", ".join(kept)
+    return (
+        f"; note that a strategy's mapping is merged into the baseline's, which adds {listed}:"
+        " set a key to null in the strategy to remove it"
+    )
+
+
+def _validate(model: type[World], data: Mapping[str, Any]) -> tuple[Any, list[Issue]]:
+    try:
+        return model.model_validate(data), []
+    except ValidationError as error:
+        return None, schema_issues(error, model, data)
+
+
+def _best_effort_world(data: Mapping[str, Any]) -> tuple[World | None, list[Issue]]:
+    """The validated world, or, if it is invalid, a partial one for the whole-world checks.
+
+    The partial world (built without validation) holds every product, hazard and shock
+    that is valid on its own and ``None`` in place of the others, so that the checks of
+    shares, countries and cycles still run where they can and paths keep their indices.
+    """
+    world, issues = _validate(World, data)
+    if world is not None or not isinstance(data.get("products"), dict):
+        return world, issues
+
+    def each(model: type, value: Any) -> Any:
+        try:
+            return model.model_validate(value)
+        except ValidationError:
+            return None
+
+    pieces = {"products": {k: each(Product, v) for k, v in data["products"].items()}}
+    for key, model in (("hazards", Hazard), ("shocks", Shock)):
+        if isinstance(data.get(key), list):
+            pieces[key] = tuple(each(model, v) for v in data[key])
+    return World.model_construct(**pieces), issues
+
+
+def _resolve(document: Document, path: Path | None) -> Scenario:
+    data = document.data
+    report = _Report(document)
+    report.add(finite_issues(data))
+    scenario_file, issues = _validate(ScenarioFile, data)
+    report.add(issues)
+    report.add(top_issues(data))
+
+    regions = data.get("regions")
+    countries = Countries(regions if isinstance(regions, dict) else ())
+    world_data = {key: data[key] for key in WORLD_KEYS if key in data}
+    baseline, _ = _best_effort_world(world_data)  # its errors are among the file's
+    if baseline is not None:
+        report.add(world_issues(baseline, countries))
+
+    worlds: dict[str, tuple[str, World | None]] = {BASELINE: (BASELINE_DESCRIPTION, baseline)}
+    strategies = data.get("strategies")
+    for name, override in (strategies if isinstance(strategies, dict) else {}).items():
+        if name == BASELINE:
+            if override not in (None, {}):
+                report.put(
+                    ("strategies", BASELINE),
+                    "the baseline strategy is the scenario itself and cannot change anything; "
+                    "leave it empty ({}) and change the scenario instead",
+                )
+            continue
+        if override is None:
+            override = {}
+        if not isinstance(override, dict):
+            continue  # reported by the schema
+        report.add(strategy_key_issues(name, override))
+        changes = {key: value for key, value in override.items() if key in WORLD_KEYS}
+        merged = deep_merge(world_data, changes)
+        world, issues = _best_effort_world(merged)
+        if world is not None:
+            issues += world_issues(world, countries)
+        report.add_strategy(name, changes, merged, issues)
+        description = override.get("description", "")
+        worlds[name] = (description if isinstance(description, str) else "", world)
+
+    report.raise_if_any()
+    assert scenario_file is not None  # no problem reported means it validated
+    resolved = FrozenDict(
+        (name, Strategy(name, description, freeze_model(_apply_defaults(world))))
+        for name, (description, world) in worlds.items()
+    )
+    return Scenario(
+        name=scenario_file.name,
+        description=scenario_file.description,
+        home=scenario_file.home,
+        horizon_days=scenario_file.horizon_days,
+        regions=FrozenDict(scenario_file.regions),
+        strategies=resolved,
+        path=path,
+        sha256=document.sha256,
+        data=freeze(data),
+    )
+
+
+def _apply_defaults(world: World) -> World:
+    """Fill in ``shortage_cost_per_unit`` and ``holding_cost_rate`` from the defaults."""
+    defaults = world.defaults
+    products = {}
+    for name, product in world.products.items():
+        rate = product.holding_cost_rate
+        if rate is None:
+            rate = defaults.holding_cost_rate
+        update: dict[str, Any] = {"holding_cost_rate": rate}
+        if product.shortage_cost_per_unit is None:
+            update["shortage_cost_per_unit"] = (
+                defaults.shortage_cost_multiplier * product.unit_value
+            )
+        if product.stockpile is not None and product.stockpile.holding_cost_rate is None:
+            update["stockpile"] = product.stockpile.model_copy(update={"holding_cost_rate": rate})
+        products[name] = product.model_copy(update=update)
+    return world.model_copy(update={"products": products})

@@ -114,6 +114,7 @@ def synthetic_scenario(
         }
         top = max(shares_of_target, key=shares_of_target.__getitem__)
         reshore_share = round(min(0.2, shares_of_target[top]), 6)
+        alternative = {"USA": 0.5, "JPN": 0.5} if n_countries >= 4 else {countries[0]: 1.0}
         scenario["strategies"] = {
             "baseline": {},
             "stock_60d": {"products": {n: {"stockpile": {"initial_days": 60.0, "fixed_cost": 1.0e5}} for n in finals}},
@@ -121,7 +122,7 @@ def synthetic_scenario(
                 "products": {
                     n: {"diversification": {"lag_days": 60.0, "ramp_days": 60.0, "max_share": 0.5,
                                             "unit_cost_premium": 0.15, "success_probability": 0.8,
-                                            "exposure": {"USA": 0.5, "JPN": 0.5} if n_countries >= 4 else {countries[0]: 1.0}}}
+                                            "exposure": _replace(products[n].get("diversification", {}).get("exposure", {}), alternative)}}
                     for n in finals
                 }
             },
@@ -133,3 +134,8 @@ def synthetic_scenario(
             },
         }
     return scenario
+
+
+def _replace(old: dict[str, float], new: dict[str, float]) -> dict[str, float | None]:
+    """A strategy override that replaces mapping ``old`` by ``new`` (null deletes a key)."""
+    return {**{k: None for k in old if k not in new}, **new}

@@ -83,6 +83,18 @@ def uniforms(seed: int, name: str, stride: int, run_start: int, run_stop: int) -
     return np.random.Generator(bitgen).random((run_stop - run_start, stride))
 
 
+def poisson_inverse(u: np.ndarray, mu: float, cap: int) -> np.ndarray:
+    """Poisson(mu) counts by inverse transform, capped at ``cap``.
+
+    The smallest ``k`` with ``CDF(k) >= u`` (as ``scipy.stats.poisson.ppf``), found by a
+    binary search in the CDF table of ``0..cap``.
+    """
+    if mu <= 0:
+        return np.zeros(len(u), dtype=np.int64)
+    cdf = stats.poisson.cdf(np.arange(cap + 1), mu)
+    return np.minimum(np.searchsorted(cdf, u, side="left"), cap).astype(np.int64)
+
+
 def _expected_events(hazard: Hazard, horizon_days: int) -> float:
     return annual_rate(hazard.annual_probability) * horizon_days / 365.0
 
@@ -122,10 +134,7 @@ class ShockSampler:
             cap = self.cap[hazard.name]
             u = uniforms(self.seed, "hazard:" + hazard.name, self.stride(hazard.name), run_start, run_stop)
             mu = _expected_events(hazard, T)
-            if mu > 0:
-                counts = np.clip(stats.poisson.ppf(u[:, 0], mu), 0, cap).astype(np.int64)
-            else:
-                counts = np.zeros(n, dtype=np.int64)
+            counts = poisson_inverse(u[:, 0], mu, cap)
             for k in range(int(counts.max(initial=0))):
                 runs = np.flatnonzero(counts > k)
                 block = u[runs, 1 + 3 * k : 4 + 3 * k]

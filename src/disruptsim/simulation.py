@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from .engine import DEFAULT_BATCH_RUNS, DEFAULT_TRACE_RUNS, simulate_local
 from .results import SimulationResult, StrategyResult
@@ -33,6 +35,8 @@ def simulate(
     trace_runs: int = DEFAULT_TRACE_RUNS,
     threads: int | None = None,
     progress: Callable[[int], None] | None = None,
+    backend: str = "local",
+    scheduler: Any = None,
 ) -> SimulationResult:
     """Simulate every strategy of a scenario over the same sampled futures.
 
@@ -55,10 +59,22 @@ def simulate(
         Numba threads (default: numba's setting); results do not depend on it.
     progress : callable, optional
         Called with the number of runs finished after each batch.
+    backend : {"local", "dask"}, default "local"
+        ``"local"``: numba threads in this process. ``"dask"``: batches become tasks on
+        a Dask cluster (needs ``pip install "disruptsim[dask]"``); results are identical.
+    scheduler : str, distributed.Client or Dask cluster, optional
+        Only with ``backend="dask"``: a scheduler address (``"tcp://host:8786"``), a
+        client or a cluster object; None starts a local cluster of 2 worker processes
+        for this call. See ``docs/cluster.md``.
 
     Returns
     -------
     SimulationResult
+
+    Raises
+    ------
+    disruptsim.distributed.BackendError
+        With ``backend="dask"``: Dask not installed, scheduler unreachable, no workers.
 
     Examples
     --------
@@ -73,8 +89,18 @@ def simulate(
         raise ValueError(f"batch_runs must be a positive integer, got {batch_runs!r}")
     if trace_runs < 0:
         raise ValueError(f"trace_runs must be >= 0, got {trace_runs!r}")
+    if backend not in ("local", "dask"):
+        raise ValueError(f"backend must be 'local' or 'dask', got {backend!r}")
+    if backend == "local" and scheduler is not None:
+        raise ValueError("scheduler is only used with backend='dask'")
     names = _select_strategies(scenario, strategies)
-    acc, timings = simulate_local(
+    if backend == "dask":
+        from .distributed import simulate_distributed
+
+        run = functools.partial(simulate_distributed, scheduler=scheduler)
+    else:
+        run = simulate_local
+    acc, timings = run(
         scenario,
         runs,
         seed,

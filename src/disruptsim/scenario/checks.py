@@ -67,7 +67,7 @@ def schema_issues(error: ValidationError, root: type[BaseModel], data: Any) -> l
         value = e.get("input")
         if isinstance(value, float) and not math.isfinite(value):
             continue  # reported by finite_issues
-        path = _data_path(data, loc)
+        path = data_path(data, loc)
         issue = _schema_issue(e, loc, path, root)
         if issue is not None:
             issues.append(issue)
@@ -137,7 +137,7 @@ def _expected(kind: str, root: type, loc: tuple, ctx: Mapping[str, Any]) -> str:
     return _EXPECTED[kind]
 
 
-def _data_path(data: Any, loc: tuple) -> KeyPath:
+def data_path(data: Any, loc: tuple) -> KeyPath:
     """The error location as a path in the user's data: union tags dropped, ``[key]`` too."""
     path: list[Any] = []
     node = data
@@ -280,14 +280,7 @@ class Countries:
         message = f"unknown country code {code!r}"
         if code == DOMESTIC:
             return f"{message}: 'domestic' is only valid as a source of a product"
-        guess = None
-        if code.upper() in self:
-            guess = code.upper()
-        else:
-            try:
-                guess = pycountry.countries.lookup(code).alpha_3
-            except LookupError:
-                guess = did_you_mean(code.upper(), sorted(self.regions | ISO_CODES), cutoff=0.66)
+        guess = self.suggest(code)
         if guess is not None:
             country = pycountry.countries.get(alpha_3=guess)
             named = f" ({country.name})" if country is not None else ""
@@ -296,6 +289,22 @@ class Countries:
             f"{message}; expected an ISO 3166-1 alpha-3 code such as 'DEU', "
             "'EU27', 'ROW' or a region declared under regions"
         )
+
+    def suggest(self, code: str) -> str | None:
+        """A valid code the user probably meant: same letters in another case or order,
+        an alpha-2 code or country name, or a near miss of a region's name."""
+        if code.upper() in self:
+            return code.upper()
+        try:
+            return pycountry.countries.lookup(code).alpha_3
+        except LookupError:
+            pass
+        letters = sorted(code.upper())
+        anagrams = sorted(c for c in ISO_CODES | self.regions if sorted(c.upper()) == letters)
+        if anagrams:
+            return anagrams[0]
+        # Near misses among 3-letter ISO codes are too many to guess from; regions are few.
+        return did_you_mean(code, sorted(self.regions))
 
 
 def top_issues(data: Mapping[str, Any]) -> list[Issue]:

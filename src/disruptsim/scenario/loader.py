@@ -18,6 +18,7 @@ from .checks import (
     WORLD_KEYS,
     Countries,
     Issue,
+    data_path,
     existing_prefix,
     finite_issues,
     schema_issues,
@@ -156,6 +157,22 @@ def _merge_hint(baseline: Any, override: Any) -> str:
     )
 
 
+def _without(data: Any, path: tuple) -> Any:
+    """Copy of ``data`` without the key at ``path`` (copies only along the path)."""
+    if not path or not isinstance(data, dict | list):
+        return data
+    head, rest = path[0], path[1:]
+    if isinstance(data, dict):
+        if head not in data:
+            return data
+        if not rest:
+            return {k: v for k, v in data.items() if k != head}
+        return {**data, head: _without(data[head], rest)}
+    if not isinstance(head, int) or not 0 <= head < len(data):
+        return data
+    return [*data[:head], _without(data[head], rest), *data[head + 1 :]]
+
+
 def _validate(model: type[World], data: Mapping[str, Any]) -> tuple[Any, list[Issue]]:
     try:
         return model.model_validate(data), []
@@ -177,8 +194,15 @@ def _best_effort_world(data: Mapping[str, Any]) -> tuple[World | None, list[Issu
     def each(model: type, value: Any) -> Any:
         try:
             return model.model_validate(value)
-        except ValidationError:
-            return None
+        except ValidationError as error:
+            errors = error.errors(include_url=False)
+            if any(e["type"] != "extra_forbidden" for e in errors):
+                return None
+        # Only unknown keys (typos, reported already): check the rest as if they were absent.
+        stripped = value
+        for e in errors:
+            stripped = _without(stripped, data_path(stripped, tuple(e["loc"])))
+        return each(model, stripped) if stripped != value else None
 
     pieces = {"products": {k: each(Product, v) for k, v in data["products"].items()}}
     for key, model in (("hazards", Hazard), ("shocks", Shock)):

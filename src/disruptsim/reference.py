@@ -1,0 +1,528 @@
+"""The readable reference engine: the dynamics of DESIGN section 3 as SimPy processes.
+
+One :class:`ReferenceRun` simulates one run of one strategy, day by day:
+
+- every shock event is a SimPy process that switches its loss on at the start of its
+  first day, off at its end, and ramps it down day by day over its recovery;
+- a market process clears once a day (at mid-day, after the shocks of the day have
+  moved), visiting products upstream to downstream: baseline supply, then reactive
+  diversification and substitution, then the stockpile, then the unmet rest;
+- stocks are :class:`simpy.Container` objects;
+- a qualification process per reactive option starts at the product's first disruption
+  and fires at the start of day ``first + lag_days``.
+
+It reads the resolved :class:`~disruptsim.scenario.schema.World` of the strategy
+(products by name, sources by country) and the same sampled inputs as the numba kernel
+(an :class:`~disruptsim.shocks.EventBatch` and the success draws), and it is written to
+be read, not to be fast: it is the twin the kernel is tested against, and the engine of
+exercise mode, where decisions are injected between days (:meth:`ReferenceRun.step`,
+:meth:`ReferenceRun.run_until`, :meth:`ReferenceRun.inject_event`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from .compile import DOMESTIC, topological_order, whole_days
+from .kernel import METRICS, MITIGATION_PARTS
+from .scenario.model import Scenario
+from .scenario.schema import Product, Reactive
+from .shocks import EventBatch
+
+TOL = 1e-9
+"""A gap counts when it exceeds this fraction of the requirement."""
+SYSTEM = "system"
+"""Key of the system row in the metrics."""
+MIDDAY = 0.5
+UNIT_METRICS = ("diversified_units", "substituted_units", "stock_released_units")
+UNITS = {"diversification": "diversified_units", "substitution": "substituted_units"}
+"""Shocks move at the start of a day (time ``t``); the market clears at ``t + MIDDAY``."""
+DAILY = (
+    "requirement",
+    "supply_ratio",
+    "gap",
+    "supplied_units",
+    "diversified_units",
+    "substituted_units",
+    "released_units",
+    "unmet_units",
+    "fulfilment",
+    "shortage",
+    "stock",
+)
+"""Daily records of a run (:attr:`ReferenceRun.daily`), each an array ``[T, P]``."""
+
+
+def ramp(k: int, ramp_days: float) -> float:
+    """Share of full value a ramp has reached ``k`` days after it started (0 before)."""
+    if k < 0:
+        return 0.0
+    return min(1.0, (k + 1.0) / (ramp_days + 1.0))
+
+
+@dataclass(frozen=True)
+class ShockEvent:
+    """One shock event of a run: who it hits, how hard, and when (whole days)."""
+
+    countries: Mapping[str, float]  # severity multiplier per country
+    products: frozenset[str] | None  # None: every product
+    start: int
+    end: int  # first day after the event
+    recovery: int  # days of linear recovery after `end`
+    severity: float
+
+    def loss(self, country: str) -> float:
+        """Share of the country's supply this event takes while in full force."""
+        return min(1.0, self.severity * self.countries.get(country, 0.0))
+
+    def hits(self, product: str) -> bool:
+        return self.products is None or product in self.products
+
+
+@dataclass
+class ReactiveOption:
+    """Reactive diversification or substitution of one product in one run."""
+
+    kind: str  # "diversification" or "substitution"
+    spec: Reactive
+    succeeds: bool  # this run's success draw
+    qualified_day: int | None = None  # set by the qualification process
+
+
+@dataclass
+class Supplier:
+    """One source of a product: a country (or domestic production) with a share."""
+
+    code: str
+    share: float
+    unit_cost_premium: float
+    exposure: Mapping[str, float]  # where its supply really comes from
+
+    @property
+    def domestic(self) -> bool:
+        return self.code == DOMESTIC
+
+
+@dataclass
+class ProductState:
+    """A product's configuration and its state in the run."""
+
+    name: str
+    spec: Product
+    requirement: np.ndarray  # D(t), units per day
+    suppliers: list[Supplier]
+    reshored: np.ndarray  # share moved from `reshoring.from` to domestic, per day
+    options: list[ReactiveOption]
+    stock: simpy.Container | None  # None: no stock (target 0)
+    target: float
+    fulfilment: float = 1.0  # today's (or the last cleared day's) fulfilment
+    first_disruption: int | None = None
+    first_shortage: int | None = None
+    last_shortage: int | None = None
+    totals: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def stock_level(self) -> float:
+        return self.stock.level if self.stock is not None else 0.0
+
+
+class ReferenceRun:
+    """One run of one strategy, simulated day by day with SimPy.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    strategy : str
+        Name of the strategy to simulate.
+    events : EventBatch
+        Sampled events of a batch (sampled for this strategy's world).
+    success : numpy.ndarray
+        ``bool[n, 2, P]`` success draws of the batch (diversification, substitution), products
+        in topological order as in :class:`~disruptsim.compile.CompiledModel`.
+    run : int
+        Index of the run within the batch.
+
+    Notes
+    -----
+    State can be read (and changed) between days: :attr:`products` by name, each with its
+    stock container, options and fulfilment; :attr:`daily` holds the records of the days
+    cleared so far. :meth:`metrics` gives the per-run metrics of those days.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        strategy: str,
+        events: EventBatch,
+        success: np.ndarray,
+        run: int,
+    ):
+        world = scenario.world(strategy)
+        self.horizon_days = T = scenario.horizon_days
+        self.home = scenario.home
+        self.order: tuple[str, ...] = tuple(topological_order(world))
+        self.env = simpy.Environment()
+        self.in_force: dict[int, float] = {}  # event id -> share of its loss in force today
+        self.events: list[ShockEvent] = []
+        self.day = 0  # next day to clear
+
+        requirement, reshored = _requirements(world.products, self.order, T)
+        self.products: dict[str, ProductState] = {}
+        for i, name in enumerate(self.order):
+            spec = world.products[name]
+            suppliers = [
+                Supplier(code, s.share, s.unit_cost_premium, self._exposure(code, s.exposure))
+                for code, s in spec.sources.items()
+            ]
+            if spec.reshoring is not None and not any(s.domestic for s in suppliers):
+                suppliers.append(Supplier(DOMESTIC, 0.0, 0.0, {self.home: 1.0}))
+            options = [
+                ReactiveOption(kind, rx, bool(success[run, k, i]))
+                for k, (kind, rx) in enumerate(
+                    (("diversification", spec.diversification), ("substitution", spec.substitution))
+                )
+                if rx is not None
+            ]
+            target = spec.stockpile.initial_days * requirement[name][0] if spec.stockpile else 0.0
+            stock = simpy.Container(self.env, capacity=target, init=target) if target > 0 else None
+            self.products[name] = ProductState(
+                name, spec, requirement[name], suppliers, reshored[name], options, stock, target
+            )
+        self.daily = {key: np.full((T, len(self.order)), np.nan) for key in DAILY}
+
+        self.system_first: int | None = None
+        self.system_shortage_days = 0
+        self.system_first_shortage: int | None = None
+        self.system_last_shortage: int | None = None
+        self.system_min_fulfilment = 1.0
+
+        hazards = (*world.hazards, *world.shocks)
+        for e in range(events.ptr[run], events.ptr[run + 1]):
+            h = hazards[events.hazard[e]]
+            self.inject_event(
+                ShockEvent(
+                    countries=dict(h.countries),
+                    products=None if h.products is None else frozenset(h.products),
+                    start=int(events.start[e]),
+                    end=int(events.end[e]),
+                    recovery=int(events.recovery[e]),
+                    severity=float(events.severity[e]),
+                )
+            )
+        self.env.process(self._market())
+
+    # -- processes --------------------------------------------------------------------
+
+    def inject_event(self, event: ShockEvent) -> None:
+        """Add a shock event to the run (before its start day, for it to take full effect)."""
+        self.events.append(event)
+        self.env.process(self._shock(len(self.events) - 1, event))
+
+    def _shock(self, eid: int, event: ShockEvent):
+        """Switch an event's loss on at its start, off at its end, then ramp it out."""
+        if event.severity <= 0.0:
+            return
+        yield self.env.timeout(max(0.0, event.start - self.env.now))
+        self.in_force[eid] = 1.0
+        yield self.env.timeout(event.end - event.start)
+        for k in range(event.recovery):
+            self.in_force[eid] = 1.0 - (k + 1.0) / (event.recovery + 1.0)
+            yield self.env.timeout(1)
+        del self.in_force[eid]
+
+    def _qualify(self, option: ReactiveOption, day: int):
+        """Qualification of a reactive option: it is usable from the start of ``day``."""
+        yield self.env.timeout(day - self.env.now)
+        option.qualified_day = day
+
+    def _market(self):
+        yield self.env.timeout(MIDDAY)
+        while True:
+            self._clear_day(int(self.env.now))
+            yield self.env.timeout(1)
+
+    # -- stepping ---------------------------------------------------------------------
+
+    def step(self) -> None:
+        """Simulate the next day."""
+        if self.day >= self.horizon_days:
+            raise RuntimeError(f"the run is over: all {self.horizon_days} days are simulated")
+        self.env.run(until=self.day + 1)
+
+    def run_until(self, day: int) -> None:
+        """Simulate every day before ``day`` (at most the horizon)."""
+        while self.day < min(day, self.horizon_days):
+            self.step()
+
+    def run(self) -> ReferenceRun:
+        """Simulate the whole horizon; returns ``self``."""
+        self.run_until(self.horizon_days)
+        return self
+
+    # -- the day ----------------------------------------------------------------------
+
+    def availability(self, country: str, product: str) -> float:
+        """Share of a country's supply of a product available today (events multiply)."""
+        a = 1.0
+        for eid, in_force in self.in_force.items():
+            event = self.events[eid]
+            if event.hits(product):
+                a *= 1.0 - event.loss(country) * in_force
+        return a
+
+    def exposure_availability(self, exposure: Mapping[str, float], product: str) -> float:
+        return sum(w * self.availability(c, product) for c, w in exposure.items())
+
+    def _exposure(self, code: str, exposure: Mapping[str, float] | None) -> dict[str, float]:
+        if exposure:
+            return {c: w for c, w in exposure.items() if w > 0}
+        return {self.home if code == DOMESTIC else code: 1.0}
+
+    def _clear_day(self, t: int) -> None:
+        system_short = False
+        for i, name in enumerate(self.order):
+            p = self.products[name]
+            short = self._clear_product(t, i, p)
+            if p.spec.final_demand_per_day > 0:
+                system_short |= short
+                self.system_min_fulfilment = min(self.system_min_fulfilment, p.fulfilment)
+        if system_short:
+            self.system_shortage_days += 1
+            if self.system_first_shortage is None:
+                self.system_first_shortage = t
+            self.system_last_shortage = t
+        self.day = t + 1
+
+    def _clear_product(self, t: int, i: int, p: ProductState) -> bool:
+        """Clear one product's market on day ``t``; returns whether it is in shortage."""
+        spec, D, v = p.spec, p.requirement[t], p.spec.unit_value
+        totals = p.totals
+
+        # 1. Baseline supply: each source delivers share x availability of its exposure.
+        inputs = min((self.products[j].fulfilment for j in spec.inputs), default=1.0)
+        reshored = p.reshored[t]
+        resh_from = spec.reshoring.from_ if spec.reshoring is not None else None
+        b = 0.0
+        for s in p.suppliers:
+            x = self.exposure_availability(s.exposure, p.name)
+            base = s.share
+            extra = 0.0
+            if s.domestic:
+                x = min(x, inputs)  # Leontief: capacity or inputs, whichever binds
+                extra = reshored
+            elif s.code == resh_from:
+                base -= reshored
+            b += (base + extra) * x
+            _add(totals, "source_premium_cost", base * x * D * v * s.unit_cost_premium)
+            if extra:
+                opex = extra * x * D * v * spec.reshoring.unit_cost_premium
+                _add(totals, "reshoring_opex", opex)
+        gap = max(0.0, 1.0 - b) if D > 0 else 0.0
+        g = gap
+        self._record(t, i, requirement=D, supply_ratio=b, gap=gap, supplied_units=(1.0 - g) * D)
+
+        # 2-3. Reactive options and the stockpile on a gap day; refill otherwise.
+        delivered = {"diversification": 0.0, "substitution": 0.0}
+        released = 0.0
+        if g > TOL:
+            if p.first_disruption is None:
+                self._first_disruption(t, p)
+            for option in p.options:
+                if option.qualified_day is None:
+                    continue
+                capacity = option.spec.max_share * ramp(
+                    t - option.qualified_day, option.spec.ramp_days
+                )
+                if option.spec.exposure:
+                    capacity *= self.exposure_availability(option.spec.exposure, p.name)
+                share = min(g, capacity)
+                g -= share
+                delivered[option.kind] = share * D
+                _add(totals, f"{option.kind}_cost", share * D * v * option.spec.unit_cost_premium)
+                _add(totals, UNITS[option.kind], share * D)
+            if p.stock is not None and g > 0:
+                release = spec.stockpile.max_release_days_per_day * D
+                released = min(g * D, release, p.stock.level)
+                if released > 0:
+                    _take(p.stock, released)
+                    g = max(0.0, g - released / D)
+                    _add(totals, "stock_released_units", released)
+        elif p.stock is not None and p.stock.level < p.target:
+            refill = min(spec.stockpile.refill_days_per_day * D, p.target - p.stock.level)
+            if refill > 0:
+                _put(p.stock, refill)
+
+        # 4. The rest is unmet.
+        p.fulfilment = 1.0 - g
+        _add(totals, "unmet_units", g * D)
+        _add(totals, "shortage_cost", g * spec.final_demand_per_day * spec.shortage_cost_per_unit)
+        short = g > TOL
+        if short:
+            _add(totals, "shortage_days", 1.0)
+            if p.first_shortage is None:
+                p.first_shortage = t
+            p.last_shortage = t
+        totals["min_fulfilment"] = min(totals.get("min_fulfilment", 1.0), p.fulfilment)
+        totals["min_stock"] = min(totals.get("min_stock", p.target), p.stock_level)
+        if spec.stockpile is not None:
+            holding = spec.stockpile.holding_cost_rate * v * p.stock_level / 365.0
+            _add(totals, "holding_cost", holding)
+        self._record(
+            t,
+            i,
+            diversified_units=delivered["diversification"],
+            substituted_units=delivered["substitution"],
+            released_units=released,
+            unmet_units=g * D,
+            fulfilment=p.fulfilment,
+            shortage=float(short),
+            stock=p.stock_level,
+        )
+        return short
+
+    def _first_disruption(self, t: int, p: ProductState) -> None:
+        """The product's first gap: start qualifying its reactive options."""
+        p.first_disruption = t
+        if self.system_first is None:
+            self.system_first = t
+        for option in p.options:
+            if not option.succeeds:
+                continue
+            day = t + whole_days(option.spec.lag_days)
+            if day == t:
+                option.qualified_day = t  # no lag: usable on the spot
+            else:
+                self.env.process(self._qualify(option, day))
+
+    def _record(self, t: int, i: int, **values: float) -> None:
+        for key, value in values.items():
+            self.daily[key][t, i] = value
+
+    # -- results ----------------------------------------------------------------------
+
+    def metrics(self) -> dict[str, dict[str, float]]:
+        """Per-run metrics of the days simulated so far: ``{product or 'system': {metric: value}}``."""
+        rows: dict[str, dict[str, float]] = {}
+        system = dict.fromkeys(METRICS, 0.0)
+        for name in self.order:
+            p = self.products[name]
+            spec = p.spec
+            row = dict.fromkeys(METRICS, 0.0)
+            row["min_fulfilment"] = 1.0
+            row["min_stock"] = p.target
+            row.update(p.totals)
+            row["stockpile_fixed_cost"] = spec.stockpile.fixed_cost if spec.stockpile else 0.0
+            for kind in ("diversification", "substitution"):
+                rx = getattr(spec, kind)
+                if rx is not None:
+                    row[f"{kind}_cost"] += rx.fixed_cost
+            row["reshoring_capex"] = spec.reshoring.capex if spec.reshoring else 0.0
+            _timing(row, p.first_disruption, p.first_shortage, p.last_shortage)
+            _totals(row)
+            rows[name] = row
+            for k in ("shortage_cost", *MITIGATION_PARTS):
+                system[k] += row[k]
+        system["shortage_days"] = float(self.system_shortage_days)
+        system["min_fulfilment"] = self.system_min_fulfilment
+        for k in ("unmet_units", "min_stock", *UNIT_METRICS):
+            system[k] = math.nan
+        _timing(system, self.system_first, self.system_first_shortage, self.system_last_shortage)
+        _totals(system)
+        rows[SYSTEM] = system
+        return rows
+
+    def metrics_array(self, products: Sequence[str] | None = None) -> np.ndarray:
+        """The metrics as an array ``[P+1, len(METRICS)]`` like one run of the kernel's output.
+
+        ``products`` gives the row order (default: topological order, as the kernel's);
+        the last row is the system.
+        """
+        rows = self.metrics()
+        names = [*(products if products is not None else self.order), SYSTEM]
+        return np.array([[rows[n][m] for m in METRICS] for n in names], dtype=np.float64)
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+def _requirements(
+    products: Mapping[str, Product], order: Sequence[str], T: int
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Requirement D(t) of every product, and the reshored share of every product per day."""
+    days = range(T)
+    reshored = {}
+    domestic_share = {}
+    for name in order:
+        p = products[name]
+        r = p.reshoring
+        if r is None:
+            reshored[name] = np.zeros(T)
+        else:
+            start = whole_days(r.build_days)
+            reshored[name] = np.array([r.share * ramp(t - start, r.ramp_days) for t in days])
+        base = sum(s.share for code, s in p.sources.items() if code == DOMESTIC)
+        domestic_share[name] = base + reshored[name]
+    requirement = {name: np.full(T, products[name].final_demand_per_day) for name in order}
+    for h in reversed(order):  # downstream to upstream
+        for j, a in products[h].inputs.items():
+            requirement[j] = requirement[j] + a * requirement[h] * domestic_share[h]
+    return requirement, reshored
+
+
+def _add(totals: dict[str, float], key: str, value: float) -> None:
+    totals[key] = totals.get(key, 0.0) + value
+
+
+def _take(stock: simpy.Container, amount: float) -> None:
+    event = stock.get(amount)
+    assert event.triggered, "a release never exceeds the stock level"
+
+
+def _put(stock: simpy.Container, amount: float) -> None:
+    event = stock.put(amount)
+    assert event.triggered, "a refill never exceeds the target"
+
+
+def _timing(
+    row: dict[str, float], first: int | None, first_short: int | None, last_short: int | None
+) -> None:
+    row["disrupted"] = 0.0 if first is None else 1.0
+    row["first_disruption_day"] = math.nan if first is None else float(first)
+    if first_short is not None:
+        row["tts_days"] = float(first_short - first)
+        row["ttr_days"] = float(last_short - first + 1)
+    else:
+        row["tts_days"] = math.nan
+        row["ttr_days"] = math.nan if first is None else 0.0
+
+
+def _totals(row: dict[str, float]) -> None:
+    row["mitigation_cost"] = sum(row[k] for k in MITIGATION_PARTS)
+    row["total_cost"] = row["shortage_cost"] + row["mitigation_cost"]
+
+
+# -- entry points -----------------------------------------------------------------------
+
+
+def simulate_reference(
+    scenario: Scenario, strategy: str, events: EventBatch, success: np.ndarray, run: int
+) -> dict[str, dict[str, float]]:
+    """Simulate one run with the reference engine; per-run metrics by product and ``'system'``.
+
+    Parameters are those of :class:`ReferenceRun`. The metrics are those of
+    :data:`disruptsim.kernel.METRICS`, with the same conventions as the kernel's output.
+    """
+    return ReferenceRun(scenario, strategy, events, success, run).run().metrics()
+
+
+def reference_metrics(
+    scenario: Scenario, strategy: str, events: EventBatch, success: np.ndarray, run: int
+) -> np.ndarray:
+    """Like :func:`simulate_reference`, as an array ``[P+1, M]`` shaped like the kernel's ``out[run]``."""
+    return ReferenceRun(scenario, strategy, events, success, run).run().metrics_array()

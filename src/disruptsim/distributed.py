@@ -58,6 +58,7 @@ __all__ = [
     "TASK_RETRIES",
     "WORKER_TIMEOUT_S",
     "connect",
+    "local_cluster",
     "run_batch_task",
     "simulate_distributed",
 ]
@@ -158,6 +159,24 @@ def warm_worker(plan: BatchPlan, threads: int | None = None) -> dict[str, Any]:
 # --------------------------------------------------------------------------- client side
 
 
+def local_cluster(n_workers: int = LOCAL_WORKERS, **kwargs: Any) -> Any:
+    """A ``LocalCluster`` of ``n_workers`` processes with one thread each, no dashboard.
+
+    Extra keyword arguments go to ``distributed.LocalCluster``. Start it under
+    ``if __name__ == "__main__":`` in a script (worker processes are spawned).
+    """
+    dd = _distributed()
+    options: dict[str, Any] = {
+        "n_workers": n_workers,
+        "threads_per_worker": 1,
+        "processes": True,
+        # Port 0: never collide with another cluster's 8787; no dashboard (needs bokeh).
+        "dashboard_address": ":0",
+        "scheduler_kwargs": {"dashboard": False},
+    }
+    return dd.LocalCluster(**{**options, **kwargs})
+
+
 @contextmanager
 def connect(
     scheduler: Any = None,
@@ -190,12 +209,7 @@ def connect(
         return
     if scheduler is None:
         with (
-            dd.LocalCluster(
-                n_workers=n_workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-            ) as cluster,
+            local_cluster(n_workers) as cluster,
             dd.Client(cluster, set_as_default=False) as client,
         ):
             yield client

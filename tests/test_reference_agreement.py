@@ -349,6 +349,21 @@ def test_stepping_and_injected_events_give_the_same_run():
     with pytest.raises(RuntimeError):
         stepped.step()
 
+    # An event injected after its start day joins in its current phase.
+    late = ReferenceRun(scenario, "baseline", events, success, 0)
+    late.run_until(33)
+    late.inject_event(
+        ShockEvent({"CHN": 1.0}, frozenset({"a"}), start=25, end=36, recovery=3, severity=0.9)
+    )
+    late.run()
+    early = ReferenceRun(scenario, "baseline", events, success, 0)
+    early.inject_event(
+        ShockEvent({"CHN": 1.0}, frozenset({"a"}), start=33, end=36, recovery=3, severity=0.9)
+    )
+    early.run()
+    np.testing.assert_array_equal(late.metrics_array(), early.metrics_array())
+    assert late.metrics()["b"]["unmet_units"] > whole.metrics()["b"]["unmet_units"]
+
 
 # -- where the kernel and DESIGN section 3 part ways ------------------------------------------
 

@@ -225,20 +225,27 @@ class ReferenceRun:
         self.env.process(self._shock(len(self.events) - 1, event))
 
     def _shock(self, eid: int, event: ShockEvent):
-        """Switch an event's loss on at its start, off at its end, then ramp it out."""
+        """Switch an event's loss on at its start, off at its end, then ramp it out.
+
+        Days are absolute, so an event injected late joins in its current phase.
+        """
         if event.severity <= 0.0:
             return
-        yield self.env.timeout(max(0.0, event.start - self.env.now))
+        yield self._until(event.start)
         self.in_force[eid] = 1.0
-        yield self.env.timeout(event.end - event.start)
         for k in range(event.recovery):
+            yield self._until(event.end + k)
             self.in_force[eid] = 1.0 - (k + 1.0) / (event.recovery + 1.0)
-            yield self.env.timeout(1)
+        yield self._until(event.end + event.recovery)
         del self.in_force[eid]
+
+    def _until(self, day: int) -> simpy.Timeout:
+        """A timeout to the start of ``day`` (at once if that is past)."""
+        return self.env.timeout(max(0.0, day - self.env.now))
 
     def _qualify(self, option: ReactiveOption, day: int):
         """Qualification of a reactive option: it is usable from the start of ``day``."""
-        yield self.env.timeout(day - self.env.now)
+        yield self._until(day)
         option.qualified_day = day
 
     def _market(self):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import pickle
+import resource
 import time
-import tracemalloc
 
 import pytest
 from conftest import MINIMAL_YAML
@@ -81,22 +82,20 @@ def test_object_constructing_tag_is_refused_and_nothing_runs(write_yaml, tmp_pat
     assert not marker.exists()
 
 
-@pytest.mark.timeout(10)
+@pytest.mark.timeout(30)
 def test_alias_bomb_fails_fast_in_bounded_memory(write_yaml):
     lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     for i in range(1, 10):
         refs = ", ".join([f"*a{i - 1}"] * 10)
         lines.append(f"a{i}: &a{i} [{refs}]")  # a9 expands to 10**10 strings
     path = write_yaml("\n".join(lines) + "\n")
-    tracemalloc.start()
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     started = time.perf_counter()
-    try:
-        found = messages(path)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert time.perf_counter() - started < 8
-    assert peak < 200e6
+    found = messages(path)
+    elapsed = time.perf_counter() - started
+    growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before
+    assert elapsed < 10  # about 0.6 s; generous for loaded CI machines
+    assert growth < 300_000  # KiB: the process's peak memory grew by less than 300 MB
     assert len(found) == 1
     assert found[0].startswith(f"{path}:")
     assert found[0].endswith(
@@ -233,8 +232,21 @@ def test_shares_not_summing_to_one(write_yaml):
     )
 
 
-def test_shares_within_tolerance_are_fine(write_yaml):
-    ds.load_scenario(write_yaml(MINIMAL_YAML.replace("CHN: 0.8", "CHN: 0.8000005")))
+def test_shares_within_tolerance_are_fine_and_rescaled_to_one(write_yaml):
+    text = MINIMAL_YAML.replace(
+        "CHN: 0.8", "MYS: {share: 0.8000005, exposure: {CHN: 0.4, MYS: 0.6000004}}"
+    )
+    sources = ds.load_scenario(write_yaml(text)).baseline.products["part"].sources
+    assert math.fsum(s.share for s in sources.values()) == pytest.approx(1.0, abs=1e-15)
+    assert sources["MYS"].share / sources["domestic"].share == pytest.approx(4.0000025, rel=1e-15)
+    assert math.fsum(sources["MYS"].exposure.values()) == pytest.approx(1.0, abs=1e-15)
+    assert (
+        ds.load_scenario(write_yaml(MINIMAL_YAML, "exact.yaml"))
+        .baseline.products["part"]
+        .sources["CHN"]
+        .share
+        == 0.8
+    )  # sums that are 1 up to rounding stay as written
 
 
 def test_exposure_weights_not_summing_to_one(write_yaml):

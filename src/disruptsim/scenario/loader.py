@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -270,15 +271,49 @@ def _resolve(document: Document, path: Path | None) -> Scenario:
     )
 
 
+_EXACT = 1e-12
+"""Sums this close to 1 are left as written (rounding only); others are rescaled."""
+
+
+def _normalised(weights: Mapping[str, float] | None) -> dict[str, float] | None:
+    """Weights rescaled to sum to 1 (they already do within the validation tolerance)."""
+    if weights is None:
+        return None
+    total = math.fsum(weights.values())
+    if abs(total - 1.0) <= _EXACT:
+        return dict(weights)
+    return {key: value / total for key, value in weights.items()}
+
+
+def _normalise_sources(product: Product) -> dict[str, Any]:
+    """Updates that make shares and exposure weights sum to 1 up to rounding, not just 1e-6."""
+    total = math.fsum(source.share for source in product.sources.values())
+    if abs(total - 1.0) <= _EXACT:
+        total = 1.0  # keep the values as written when only rounding separates them from 1
+    sources = {
+        code: source.model_copy(
+            update={"share": source.share / total, "exposure": _normalised(source.exposure)}
+        )
+        for code, source in product.sources.items()
+    }
+    update: dict[str, Any] = {"sources": sources}
+    for name in ("diversification", "substitution"):
+        option = getattr(product, name)
+        if option is not None and option.exposure is not None:
+            update[name] = option.model_copy(update={"exposure": _normalised(option.exposure)})
+    return update
+
+
 def _apply_defaults(world: World) -> World:
-    """Fill in ``shortage_cost_per_unit`` and ``holding_cost_rate`` from the defaults."""
+    """Fill in ``shortage_cost_per_unit`` and ``holding_cost_rate`` from the defaults, and
+    rescale shares and exposure weights to sum to 1 exactly (up to rounding)."""
     defaults = world.defaults
     products = {}
     for name, product in world.products.items():
         rate = product.holding_cost_rate
         if rate is None:
             rate = defaults.holding_cost_rate
-        update: dict[str, Any] = {"holding_cost_rate": rate}
+        update: dict[str, Any] = {"holding_cost_rate": rate, **_normalise_sources(product)}
         if product.shortage_cost_per_unit is None:
             update["shortage_cost_per_unit"] = (
                 defaults.shortage_cost_multiplier * product.unit_value

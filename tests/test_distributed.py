@@ -128,13 +128,20 @@ def test_one_task_at_a_time_equals_many_in_flight(scenario, local, client):
         np.testing.assert_array_equal(one[name].metrics, local.strategies[name].metrics)
 
 
-def test_progress_per_batch_and_bounded_in_flight(scenario, client):
-    seen: list[tuple[int, int]] = []
+def test_progress_per_batch_and_bounded_in_flight(scenario, client, monkeypatch):
+    submitted, outstanding, counts = [], [], []
+    submit = client.submit
+
+    def counting_submit(func, *args, **kwargs):
+        if func is dsd.run_batch_task:
+            submitted.append(args[1])
+        return submit(func, *args, **kwargs)
 
     def progress(n):
-        live = [k for k in client.futures if str(k).startswith("disruptsim-batch-")]
-        seen.append((n, len(live)))
+        counts.append(n)
+        outstanding.append(len(submitted) - len(counts))
 
+    monkeypatch.setattr(client, "submit", counting_submit)
     ds.simulate(
         scenario,
         runs=500,
@@ -145,11 +152,12 @@ def test_progress_per_batch_and_bounded_in_flight(scenario, client):
         scheduler=client,
         progress=progress,
     )
-    counts = [n for n, _ in seen]
     assert sum(counts) == 500
     assert sorted(counts) == sorted(b - a for a, b in batch_bounds(500, 40))
+    assert sorted(submitted) == [a for a, _ in batch_bounds(500, 40)]
+    # After a merge, at most limit - 1 tasks are still out (the next is then submitted).
     limit = dsd.IN_FLIGHT_PER_THREAD * sum(client.nthreads().values())
-    assert max(live for _, live in seen) <= limit
+    assert max(outstanding) <= limit - 1
     assert client.status == "running"  # a client passed in is left open
 
 

@@ -296,7 +296,8 @@ def _warm(
             "in the workers' environment (the same version as here)"
         ) from error
     finally:
-        client.cancel(futures)
+        for future in futures:
+            future.release()
     for report in reports:
         if report["disruptsim"] != __version__:
             raise BackendError(
@@ -343,7 +344,9 @@ def _run_tasks(
     dd = _distributed()
     pending = iter(bounds)
     limit = _InFlightLimit(client, max_in_flight)
-    done = dd.as_completed(loop=client.loop)
+    # with_results: the client's event loop fetches each result as its task finishes,
+    # while this thread merges the previous one (no second round trip per task).
+    done = dd.as_completed(loop=client.loop, with_results=True, raise_errors=False)
     in_flight: set[Any] = set()
 
     def top_up() -> None:
@@ -367,21 +370,11 @@ def _run_tasks(
     n_tasks = 0
     try:
         top_up()
-        for future in done:
+        for future, result in done:
             in_flight.discard(future)
-            try:
-                r0, r1, outputs, (sampling, kernel_s) = future.result()
-            except dd.KilledWorker as error:
-                raise BackendError(
-                    f"Dask workers died repeatedly while running a batch ({error}); "
-                    "check the workers' memory limit and logs"
-                ) from error
-            except dd.client.FutureCancelledError as error:
-                raise BackendError(
-                    f"a batch was cancelled on the cluster ({error}); were all workers "
-                    "holding the scattered scenario lost, or was the client closed?"
-                ) from error
+            r0, r1, outputs, (sampling, kernel_s) = _batch_result(dd, future, result)
             future.release()
+            del future, result
             for name, batch in outputs.items():
                 merge_batch(acc[name], batch, r0)
             del outputs
@@ -394,7 +387,26 @@ def _run_tasks(
     finally:
         if in_flight:
             client.cancel(list(in_flight))
+        done.clear()
     return n_tasks
+
+
+def _batch_result(dd: Any, future: Any, result: Any) -> Any:
+    """The value of a finished task, or its error (cluster failures as BackendError)."""
+    if future.status == "error":
+        _, error, traceback = result
+        if isinstance(error, dd.KilledWorker):
+            raise BackendError(
+                f"Dask workers died repeatedly while running a batch ({error}); "
+                "check the workers' memory limit and logs"
+            ) from error
+        raise error.with_traceback(traceback)
+    if future.status == "cancelled" or isinstance(result, BaseException):
+        raise BackendError(
+            f"a batch was cancelled on the cluster ({result}); were all workers holding "
+            "the scattered scenario lost, or was the client closed?"
+        )
+    return result
 
 
 def simulate_distributed(

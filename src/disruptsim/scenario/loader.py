@@ -18,11 +18,7 @@ from ..errors import Problem, ScenarioError
 from .checks import (
     WORLD_KEYS,
     Countries,
-    Issue,
-    data_path,
-    existing_prefix,
     finite_issues,
-    schema_issues,
     strategy_key_issues,
     top_issues,
     world_issues,
@@ -31,6 +27,7 @@ from .frozen import FrozenDict, freeze, freeze_model
 from .messages import KeyPath, format_path
 from .model import Scenario, Strategy
 from .schema import Hazard, Product, ScenarioFile, Shock, World
+from .schema_errors import Issue, data_path, existing_prefix, schema_issues
 from .yamlio import Document, from_mapping, read_file
 
 __all__ = ["BASELINE", "deep_merge", "load_scenario"]

@@ -252,6 +252,13 @@ def test_positions_of_keys_and_items():
     assert document.data == {"a": {"b": ["x", {"c": 1}]}}
 
 
+def test_merge_keys_keep_the_positions_of_own_keys():
+    document = parse_text("base: &b {x: 1, y: {z: 2}}\nc:\n  x: 5\n  <<: *b\n")
+    assert document.data["c"] == {"x": 5, "y": {"z": 2}}
+    assert document.positions[("c", "x")] == (3, 3)  # its own key, not the anchor's
+    assert document.positions[("c", "y", "z")] == (1, 21)  # merged: where it was written
+
+
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
 def test_shipped_scenarios_load(path):
     scenario = ds.load_scenario(path)

@@ -337,10 +337,16 @@ class _NodeConverter(_Converter):
                 continue
             own[key] = key_node
             first_line[key] = key_node.start_mark.line + 1
+        # Merged mappings first, so that the positions of the mapping's own keys win.
+        merges = {
+            id(value_node): self.merged(value_node, path)
+            for key_node, value_node in pairs
+            if str(key_node.tag) == _CORE + "merge"
+        }
         out: dict[str, Any] = {}
         for key_node, value_node in pairs:
             if str(key_node.tag) == _CORE + "merge":
-                for key, value in self.merged(value_node, path).items():
+                for key, value in merges[id(value_node)].items():
                     if key not in own and key not in out:
                         out[key] = value
                 continue

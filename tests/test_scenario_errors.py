@@ -173,6 +173,8 @@ def test_wrong_type(write_yaml):
 def test_wrong_type_whole_number(write_yaml):
     path = write_yaml(MINIMAL_YAML.replace("horizon_days: 30", "horizon_days: 30.5"))
     assert one(path) == "2:1: horizon_days: expected a whole number, found 30.5"
+    path = write_yaml(MINIMAL_YAML.replace("horizon_days: 30", "horizon_days: 30.0"), "f.yaml")
+    assert one(path) == "2:1: horizon_days: expected a whole number, found 30.0"
 
 
 def test_missing_required_key(write_yaml):

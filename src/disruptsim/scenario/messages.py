@@ -66,6 +66,8 @@ def describe(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return f"{format_number(value)} (a boolean)"
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(value)  # as written: 730.0 is not a whole number in YAML
     if isinstance(value, int | float):
         return format_number(value)
     if isinstance(value, str):

@@ -23,6 +23,7 @@ from rich.markup import escape
 
 from . import __version__
 from .errors import ScenarioError
+from .runcmd import DEFAULT_RUNS, parse_strategies, run_study
 from .scenario import Scenario, ScenarioFile, load_scenario
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
@@ -187,6 +188,66 @@ def schema() -> None:
         "title": "disruptsim scenario",
     }
     typer.echo(json.dumps(document, indent=2))
+
+
+@app.command()
+@reports_errors
+def run(
+    file: Annotated[
+        Path, typer.Argument(help="Scenario file (YAML).", metavar="FILE", show_default=False)
+    ],
+    runs: Annotated[
+        int, typer.Option("--runs", "-n", min=1, help="Monte Carlo runs per strategy.")
+    ] = DEFAULT_RUNS,
+    seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the study.")] = 0,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output directory (default: out/<scenario name>).",
+            show_default=False,
+        ),
+    ] = None,
+    strategies: Annotated[
+        str | None,
+        typer.Option(
+            "--strategies",
+            help="Comma-separated strategies (baseline always included).",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing non-empty output directory.")
+    ] = False,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            "--threads", min=1, help="Numba threads (default: all cores).", show_default=False
+        ),
+    ] = None,
+    report: Annotated[
+        bool, typer.Option("--report/--no-report", help="Write report.html and figures.")
+    ] = True,
+) -> None:
+    """Simulate every strategy of a scenario and write the result directory.
+
+    Writes summary.csv, runs.parquet, timeseries.parquet, report.html with figures, scenario.resolved.yaml and manifest.json, atomically, and prints a table of the strategies.
+
+    Exit status: 0 ok; 2 bad input or an existing output directory; 130 or 143 interrupted.
+    """
+    code = run_study(
+        file,
+        runs=runs,
+        seed=seed,
+        out=out,
+        strategies=parse_strategies(strategies),
+        force=force,
+        threads=threads,
+        report=report,
+    )
+    if code:
+        raise typer.Exit(code)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -9,14 +9,14 @@ the same uniforms give coupled draws when a strategy changes a parameter
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy import stats
 
 #: z-score of the 95th percentile of the standard normal distribution.
-Z95 = float(stats.norm.ppf(0.95))
+Z95 = NormalDist().inv_cdf(0.95)
 
 
 class _Dist(BaseModel):
@@ -158,6 +158,8 @@ class Beta(_Dist):
 
     def ppf(self, u):
         a, b = self.shape()
+        from scipy import stats  # deferred: scipy.stats is slow to import
+
         return self.low + (self.high - self.low) * stats.beta.ppf(
             np.asarray(u, dtype=np.float64), a, b
         )
@@ -191,7 +193,9 @@ class LogNormal(_Dist):
 
     def ppf(self, u):
         u = np.asarray(u, dtype=np.float64)
-        return self.median * np.exp(self.sigma() * stats.norm.ppf(u))
+        from scipy.special import ndtri  # inverse of the standard normal CDF
+
+        return self.median * np.exp(self.sigma() * ndtri(u))
 
     def mean(self):
         return self.median * math.exp(0.5 * self.sigma() ** 2)

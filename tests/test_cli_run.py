@@ -194,3 +194,34 @@ def test_interrupt_leaves_nothing(tmp_path, signum):
     assert "Traceback" not in done.stderr
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["long.yaml"]  # no temporary directory
+
+
+def test_backend_arguments(scenario_file, tmp_path):
+    result = invoke("run", scenario_file, "--scheduler", "tcp://x:1", "--out", tmp_path / "o")
+    assert result.exit_code == 2 and "--backend dask" in result.stderr
+    result = invoke("run", scenario_file, "--backend", "spark", "--out", tmp_path / "o")
+    assert result.exit_code == 2 and "local" in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow
+def test_dask_backend_gives_the_same_numbers(scenario_file, tmp_path):
+    out = tmp_path / "dask"
+    result = invoke(
+        "run",
+        scenario_file,
+        "--runs",
+        300,
+        "--seed",
+        7,
+        "--out",
+        out,
+        "--backend",
+        "dask",
+        "--no-report",
+    )
+    assert result.exit_code == 0, result.output
+    api = simulate(ds.load_scenario(scenario_file), runs=300, seed=7).summary()
+    pd.testing.assert_frame_equal(
+        pd.read_csv(out / "summary.csv"), api, check_dtype=False, check_exact=True
+    )

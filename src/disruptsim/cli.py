@@ -229,6 +229,17 @@ def run(
     report: Annotated[
         bool, typer.Option("--report/--no-report", help="Write report.html and figures.")
     ] = True,
+    backend: Annotated[
+        str, typer.Option("--backend", help="Where runs are computed: local or dask.")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Dask scheduler address, e.g. tcp://host:8786 (default with --backend dask: a local cluster).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Simulate every strategy of a scenario and write the result directory.
 
@@ -245,6 +256,8 @@ def run(
         force=force,
         threads=threads,
         report=report,
+        backend=backend,
+        scheduler=scheduler,
     )
     if code:
         raise typer.Exit(code)

@@ -34,6 +34,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from .distributed import BackendError
+from .engine import DEFAULT_BATCH_RUNS
 from .report.format import (
     format_days,
     format_euros,
@@ -202,6 +204,8 @@ def run_study(
     force: bool = False,
     threads: int | None = None,
     report: bool = True,
+    backend: str = "local",
+    scheduler: str | None = None,
     console: Console | None = None,
     err_console: Console | None = None,
 ) -> int:
@@ -223,6 +227,10 @@ def run_study(
         Numba threads.
     report : bool
         Write ``report.html`` and the figures.
+    backend : {"local", "dask"}
+        Where the runs are computed (see ``docs/cluster.md``); results are identical.
+    scheduler : str, optional
+        Dask scheduler address (only with ``backend="dask"``; default: a local cluster).
     console, err_console : rich Console, optional
         Where the table (stdout) and the progress and messages (stderr) go.
 
@@ -247,6 +255,12 @@ def run_study(
         return EXIT_INPUT
     if threads is not None and threads < 1:
         err.print(f"--threads must be a positive integer, got {threads}")
+        return EXIT_INPUT
+    if backend not in ("local", "dask"):
+        err.print(f"--backend must be 'local' or 'dask', got {escape(repr(backend))}")
+        return EXIT_INPUT
+    if scheduler is not None and backend != "dask":
+        err.print("--scheduler needs --backend dask")
         return EXIT_INPUT
     t0 = time.perf_counter()
     scenario: Scenario = load_scenario(file)
@@ -295,8 +309,10 @@ def run_study(
                     seed=seed,
                     strategies=names,
                     threads=threads,
-                    batch_runs=_batch_runs(runs),
+                    batch_runs=_batch_runs(runs) if backend == "local" else DEFAULT_BATCH_RUNS,
                     progress=lambda n: progress.advance(task, n),
+                    backend=backend,
+                    scheduler=scheduler,
                 )
                 t_sim = time.perf_counter() - t0
                 progress.update(
@@ -313,6 +329,9 @@ def run_study(
                 except FileExistsError as error:  # created by someone else meanwhile
                     err.print(f"{escape(str(target))}: {escape(error.strerror or str(error))}")
                     return EXIT_INPUT
+    except BackendError as error:
+        err.print(f"disruptsim: {escape(str(error))}")
+        return EXIT_INPUT
     except (Interrupted, KeyboardInterrupt) as stop:
         signum = stop.signum if isinstance(stop, Interrupted) else signal.SIGINT
         name = signal.Signals(signum).name

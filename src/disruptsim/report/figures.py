@@ -29,6 +29,8 @@ _COLORS = (
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 )  # fmt: skip
+_LINESTYLES = ("-", "--", "-.", ":")
+"""Line styles cycled over strategies, so that coinciding curves stay visible."""
 
 
 @dataclass(frozen=True)
@@ -205,13 +207,22 @@ def cost_distribution_figure(result: SimulationResult, summary: pd.DataFrame) ->
     ax.set_xlabel(f"Total cost per run over the horizon ({unit})")
     ax.set_title("Distribution over runs (system)", fontsize=11)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right", framealpha=0.9)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=3, frameon=False)
     for name in names:
         x = totals[name]
         n = x.size
         exceed = 1.0 - np.arange(1, n + 1) / n
         keep = exceed > 0
-        ax2.step(x[keep] / div, exceed[keep], where="post", color=colors[name], lw=1.5, label=name)
+        style = _LINESTYLES[names.index(name) % len(_LINESTYLES)]
+        ax2.step(
+            x[keep] / div,
+            exceed[keep],
+            where="post",
+            color=colors[name],
+            lw=1.5,
+            ls=style,
+            label=name,
+        )
     ax2.set_yscale("log")
     n = max(x.size for x in totals.values())
     ax2.set_ylim(max(0.5 / n, 1e-6), 1.05)
@@ -300,12 +311,8 @@ def pareto_figure(result: SimulationResult, summary: pd.DataFrame) -> Figure:
     ax2.set_title("Mitigation against shortage cost (grey: equal total)", fontsize=11)
     ax2.grid(alpha=0.3)
     ax2.legend(fontsize=8, loc="best")
-    fig.text(
-        0.5,
-        -0.02,
-        "Filled circles: on the Pareto front; open squares: dominated. Bars: 95% CI.",
-        ha="center",
-        fontsize=9,
+    fig.supxlabel(
+        "Filled circles: on the Pareto front; open squares: dominated. Bars: 95% CI.", fontsize=9
     )
     return fig
 
@@ -322,7 +329,8 @@ def shortage_figure(result: SimulationResult, ts: pd.DataFrame, products: Sequen
         sub = ts[ts["product"] == product]
         for name in names:
             d = sub[sub["strategy"] == name]
-            ax.plot(d["day"], d["p_shortage"], color=colors[name], lw=1.5, label=name)
+            style = _LINESTYLES[names.index(name) % len(_LINESTYLES)]
+            ax.plot(d["day"], d["p_shortage"], color=colors[name], lw=1.6, ls=style, label=name)
         ax.set_title(_label(product, {}), fontsize=11)
         ax.set_ylabel("Runs in shortage that day")
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
@@ -370,7 +378,8 @@ def stock_figure(result: SimulationResult, ts: pd.DataFrame, products: Sequence[
             day = d["day"].to_numpy()
             c = colors[name]
             ax.fill_between(day, d["stock_p5"], d["stock_p95"], color=c, alpha=0.15, lw=0)
-            ax.plot(day, d["mean_stock"], color=c, lw=1.6, label=name)
+            style = _LINESTYLES[names.index(name) % len(_LINESTYLES)]
+            ax.plot(day, d["mean_stock"], color=c, lw=1.6, ls=style, label=name)
         ax.set_title(product, fontsize=11)
         ax.set_ylabel(f"Stock ({units.get(product, 'units')})")
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))

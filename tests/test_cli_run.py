@@ -225,3 +225,19 @@ def test_dask_backend_gives_the_same_numbers(scenario_file, tmp_path):
     pd.testing.assert_frame_equal(
         pd.read_csv(out / "summary.csv"), api, check_dtype=False, check_exact=True
     )
+
+
+def test_command_line_imports_stay_light():
+    # --help, --version and validate must not pay for pandas, numba or matplotlib.
+    code = (
+        "import sys, disruptsim.cli, disruptsim.runcmd as r, disruptsim.results as res;"
+        "assert r.SYSTEM == res.SYSTEM;"
+        "sys.modules.pop('disruptsim.results');"
+    )
+    light = (
+        "import sys, disruptsim.cli;"
+        "heavy = [m for m in ('pandas', 'numba', 'matplotlib') if m in sys.modules];"
+        "assert not heavy, heavy"
+    )
+    for snippet in (code, light):
+        subprocess.run([sys.executable, "-c", snippet], check=True, timeout=120)

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -34,8 +35,6 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from .distributed import BackendError
-from .engine import DEFAULT_BATCH_RUNS
 from .report.format import (
     format_days,
     format_euros,
@@ -44,8 +43,14 @@ from .report.format import (
     format_ratio,
     format_runs,
 )
-from .results import SYSTEM, SimulationResult, check_output_dir
-from .scenario.model import Scenario
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from .results import SimulationResult
+
+# Heavy modules (pandas, numba, the kernel) are imported inside run_study, so that the
+# command line starts quickly for --help, --version and validate.
 
 __all__ = ["DEFAULT_RUNS", "Interrupted", "default_output_dir", "run_study", "strategy_table"]
 
@@ -114,7 +119,11 @@ def _scale(values) -> tuple[float, str, int]:
     raise AssertionError  # pragma: no cover
 
 
-def strategy_table(result: SimulationResult, summary, product: str = SYSTEM) -> Table:
+SYSTEM = "system"
+"""Product label of the system rows (as :data:`disruptsim.results.SYSTEM`)."""
+
+
+def strategy_table(result: SimulationResult, summary: pd.DataFrame, product: str = SYSTEM) -> Table:
     """A rich table of the strategies (rows), ranked by expected total cost."""
     rows = summary[summary["product"] == product].sort_values("rank", kind="stable")
     div, unit, dec = _scale(
@@ -246,6 +255,9 @@ def run_study(
         An invalid or unreadable scenario file (the command turns them into exit 2).
     """
     from . import load_scenario
+    from .distributed import BackendError
+    from .engine import DEFAULT_BATCH_RUNS
+    from .results import check_output_dir
     from .simulation import simulate
 
     console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 120)
@@ -263,7 +275,7 @@ def run_study(
         err.print("--scheduler needs --backend dask")
         return EXIT_INPUT
     t0 = time.perf_counter()
-    scenario: Scenario = load_scenario(file)
+    scenario = load_scenario(file)
     names = list(strategies) if strategies else None
     unknown = [s for s in names or () if s not in scenario.strategies]
     if unknown:

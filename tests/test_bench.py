@@ -43,3 +43,16 @@ def test_streamed_memory_reports_peak() -> None:
     row = bench.streamed_memory(n_products=3, runs=100, horizon_days=30, batch_runs=50)
     assert row["peak_rss_mb"] >= row["rss_after_warm_up_mb"] > 0
     assert row["runs"] == 100
+
+
+def test_cli_bench_quick(monkeypatch, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from disruptsim.cli import app
+
+    monkeypatch.setattr(bench.BenchSizes, "quick", classmethod(lambda cls: TINY))
+    out = tmp_path / "bench.json"
+    result = CliRunner().invoke(app, ["bench", "--quick", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Targets" in result.output
+    assert json.loads(out.read_text())["sizes"]["n_products"] == TINY.n_products

@@ -471,3 +471,21 @@ def render(report: BenchReport, console) -> None:
     )
     for note in report.notes:
         console.print(f"[yellow]note:[/yellow] {note}")
+
+
+def bench_command(
+    quick: bool = False, json_path: str | os.PathLike[str] | None = None
+) -> BenchReport:
+    """What ``disruptsim bench [--quick] [--json FILE]`` does: run, print tables, save JSON."""
+    import json
+
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    sizes = BenchSizes.quick() if quick else BenchSizes()
+    with console.status("benchmarking") as status:
+        report = run_bench(sizes, say=lambda message: status.update(message))
+    render(report, console)
+    if json_path is not None:
+        Path(json_path).write_text(json.dumps(report.as_dict(), indent=2) + "\n", encoding="utf-8")
+    return report

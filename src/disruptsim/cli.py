@@ -263,6 +263,27 @@ def run(
         raise typer.Exit(code)
 
 
+@app.command()
+@reports_errors
+def bench(
+    quick: Annotated[bool, typer.Option("--quick", help="A short run (a few seconds).")] = False,
+    json_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--json", help="Also write the figures to this JSON file.", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Time the numba kernel against the NumPy and SimPy engines and print the ratios.
+
+    A synthetic 50-product scenario over 730 days; compilation and shock sampling are
+    excluded. The fuller benchmarks are the scripts in benchmarks/.
+    """
+    from .bench import bench_command
+
+    bench_command(quick=quick, json_path=json_file)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``disruptsim`` command."""
     app(args=argv if argv is not None else sys.argv[1:], prog_name="disruptsim")

@@ -129,5 +129,7 @@ class TestFormat:
         assert fmt.format_days(1234.0) == "1,234 d"
         assert fmt.format_ratio(math.inf) == "∞" and fmt.format_ratio(math.nan) == "–"
         assert fmt.format_ratio(2.954) == "2.95"
+        assert fmt.format_ratio(0.0043) == "0.0043" and fmt.format_ratio(0.71) == "0.71"
+        assert fmt.format_ratio(31.25) == "31" and fmt.format_ratio(0.0) == "0"
         assert fmt.format_runs(247) == "250" and fmt.format_runs(12_345) == "13,000"
         assert fmt.format_runs(math.inf) == "no finite number"

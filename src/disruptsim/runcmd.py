@@ -55,10 +55,11 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["DEFAULT_RUNS", "Interrupted", "default_output_dir", "run_study", "strategy_table"]
 
 DEFAULT_RUNS = 5000
-"""Runs of ``disruptsim run`` without ``--runs``: every shipped scenario, all strategies,
-finishes in well under a minute on a 2-core machine once numba's cache is warm (see
-``docs/results.md``). Raise it for decisions: the table says when the two best
-strategies are not yet separated and roughly how many runs would separate them."""
+"""Runs of ``disruptsim run`` without ``--runs``. Every shipped scenario, all strategies,
+took 10-18 s end to end on the 2-core development machine (loaded by other work) with a
+warm numba cache, and 40 s for the slowest one including the first-run compilation (see
+``docs/results.md``). Raise it for decisions: the table says when the two best strategies
+are not yet separated and roughly how many runs would separate them."""
 EXIT_OK, EXIT_INPUT, EXIT_INTERNAL = 0, 2, 1
 
 

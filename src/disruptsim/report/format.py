@@ -81,7 +81,9 @@ def format_ratio(r: float) -> str:
         return "–"
     if math.isinf(r):
         return "∞" if r > 0 else "−∞"
-    return f"{r:.2f}" if abs(r) < 10 else f"{r:,.0f}"
+    if r == 0 or abs(r) >= 10:
+        return f"{r:,.0f}"
+    return f"{r:.2f}" if abs(r) >= 1 else f"{r:.2g}"
 
 
 def format_runs(n: float) -> str:

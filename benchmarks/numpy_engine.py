@@ -2,7 +2,7 @@
 
 This is the baseline the numba kernel is compared with in ``benchmarks/compare.py``:
 what a careful NumPy programmer would write without a compiler. It reads the same
-:class:`~disruptsim.compile.CompiledModel`, :class:`~disruptsim.shocks.EventBatch` and
+:class:`~disruptsim.compiler.CompiledModel`, :class:`~disruptsim.shocks.EventBatch` and
 success draws as :func:`disruptsim.kernel.run_batch` and returns the same per-run metrics
 ``f8[n, P+1, N_METRICS]`` and daily fixed-point accumulators (no traces).
 
@@ -32,7 +32,7 @@ from typing import NamedTuple
 import numpy as np
 
 from disruptsim import kernel as K
-from disruptsim.compile import CompiledModel
+from disruptsim.compiler import CompiledModel
 from disruptsim.shocks import EventBatch
 
 TOL = K.TOL

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import disruptsim as ds
-from disruptsim.compile import compile_strategy
+from disruptsim.compiler import compile_strategy
 from disruptsim.engine import run_strategy_batch
 from disruptsim.kernel import METRICS, MITIGATION_PARTS
 from disruptsim.reference import SYSTEM, ReferenceRun

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
 import disruptsim as ds
-from disruptsim.compile import compile_strategy
+from disruptsim.compiler import compile_strategy
 from disruptsim.engine import run_strategy_batch
 from disruptsim.kernel import METRICS
 from disruptsim.reference import UNIT_METRICS, ReferenceRun, ShockEvent

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import disruptsim as ds
-from disruptsim.compile import compile_strategy
+from disruptsim.compiler import compile_strategy
 from disruptsim.shocks import ShockSampler, annual_rate
 
 RUNS = 20_000

@@ -14,15 +14,15 @@ from .errors import ScenarioError
 _LAZY = {
     "load_scenario": ("disruptsim.scenario", "load_scenario"),
     "Scenario": ("disruptsim.scenario", "Scenario"),
-    "compile": ("disruptsim.compile", "compile_strategy"),
-    "CompiledModel": ("disruptsim.compile", "CompiledModel"),
+    "compile": ("disruptsim.compiler", "compile_strategy"),
+    "CompiledModel": ("disruptsim.compiler", "CompiledModel"),
     "simulate": ("disruptsim.simulation", "simulate"),
     "SimulationResult": ("disruptsim.results", "SimulationResult"),
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .compile import CompiledModel
-    from .compile import compile_strategy as compile
+    from .compiler import CompiledModel
+    from .compiler import compile_strategy as compile
     from .results import SimulationResult
     from .scenario import Scenario, load_scenario
     from .simulation import simulate

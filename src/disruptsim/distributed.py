@@ -28,12 +28,15 @@ Pitfalls of numba on Dask workers, and what this module does about them:
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import threading
 import time
 import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from .engine import (
@@ -142,8 +145,35 @@ def run_batch_task(
     return run_start, run_stop, outputs, (timings.sampling, timings.kernel)
 
 
-def warm_worker(plan: BatchPlan, threads: int | None = None) -> dict[str, Any]:
-    """Load (or compile) the kernel on a worker with a one-run batch; report versions."""
+_CORE_SOURCES = ("kernel.py", "engine.py", "shocks.py", "compiler.py", "compile.py", "scenario")
+"""Files (under the package) whose code decides the numbers; hashed by :func:`code_fingerprint`."""
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """SHA-256 of this installation's core sources (kernel, engine, sampling, scenario).
+
+    Compared between the client and every worker: two installations with the same
+    version string but different code (a development install, a stale worker) would
+    otherwise give different numbers or fail in the middle of a study. Computed once
+    per process, from the files on disk at the first call.
+    """
+    root = Path(__file__).parent
+    h = hashlib.sha256()
+    for name in _CORE_SOURCES:
+        path = root / name
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path] if path.exists() else []
+        for file in files:
+            h.update(file.relative_to(root).as_posix().encode())
+            h.update(file.read_bytes())
+    return h.hexdigest()
+
+
+def warm_worker(
+    plan: BatchPlan, threads: int | None = None, expected_code: str | None = None
+) -> dict[str, Any]:
+    """Report a worker's versions; if its code is ``expected_code``, load (or compile)
+    the kernel with a one-run batch."""
     import os
 
     import numba
@@ -151,13 +181,16 @@ def warm_worker(plan: BatchPlan, threads: int | None = None) -> dict[str, Any]:
 
     from . import __version__
 
-    run_batch_task(plan, 0, 1, threads)
-    return {
+    report = {
         "disruptsim": __version__,
         "numba": numba.__version__,
         "numpy": numpy.__version__,
         "pid": os.getpid(),
+        "code": code_fingerprint(),
     }
+    if expected_code is None or report["code"] == expected_code:
+        run_batch_task(plan, 0, 1, threads)
+    return report
 
 
 # --------------------------------------------------------------------------- client side
@@ -288,6 +321,7 @@ def _warm(
             warm_worker,
             plan_future,
             threads,
+            code_fingerprint(),
             key=f"disruptsim-warm-{token}-{k}",
             workers=[address],
             allow_other_workers=True,
@@ -311,6 +345,12 @@ def _warm(
                 f"a Dask worker runs disruptsim {report['disruptsim']}, this process "
                 f"{__version__}: install the same version everywhere"
             )
+    if any(report["code"] != code_fingerprint() for report in reports):
+        raise BackendError(
+            f"Dask workers run different disruptsim {__version__} code than this process "
+            "(the kernel, engine or scenario sources differ): restart the workers after "
+            "updating disruptsim, and install the same build everywhere"
+        )
     _warn_on_version_mismatch(reports)
     return reports
 
@@ -432,6 +472,7 @@ def simulate_distributed(
     n_workers: int = LOCAL_WORKERS,
     connect_timeout: float = CONNECT_TIMEOUT_S,
     worker_timeout: float = WORKER_TIMEOUT_S,
+    keep: str = "all",
 ) -> tuple[dict[str, StrategyAccumulator], Timings]:
     """Simulate ``runs`` runs of every strategy on a Dask cluster.
 
@@ -440,7 +481,7 @@ def simulate_distributed(
 
     Parameters
     ----------
-    scenario, runs, seed, strategies, batch_runs, trace_runs
+    scenario, runs, seed, strategies, batch_runs, trace_runs, keep
         As for :func:`disruptsim.engine.simulate_local`; each batch is one task.
     scheduler : None, str, distributed.Client or cluster, optional
         Where to run (see :func:`connect`); None starts and stops a LocalCluster.
@@ -473,7 +514,7 @@ def simulate_distributed(
     _distributed()
     timings = Timings()
     t0 = time.perf_counter()
-    plan = BatchPlan.build(scenario, seed, strategies, trace_runs)
+    plan = BatchPlan.build(scenario, seed, strategies, trace_runs, keep, runs)
     acc = new_accumulators(plan, runs)
     timings.compile = time.perf_counter() - t0
     token = uuid.uuid4().hex[:12]

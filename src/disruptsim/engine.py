@@ -16,12 +16,44 @@ import numba
 import numpy as np
 
 from . import kernel
-from .compile import CompiledModel, compile_strategy
+from .compiler import CompiledModel, compile_strategy
 from .scenario.model import Scenario
 from .shocks import EventBatch, ShockSampler
 
 DEFAULT_BATCH_RUNS = 4096
 DEFAULT_TRACE_RUNS = 1000
+SYSTEM = "system"
+KEEP_CHOICES = ("auto", "all", "final", "system")
+KEEP_BUDGET_BYTES = 1 << 30
+"""With ``keep="auto"``, per-run metrics of every product are kept while they fit in this."""
+
+
+def kept_rows(model: CompiledModel, keep: str) -> np.ndarray:
+    """Rows of the kernel output (products, then the system) kept per run.
+
+    ``"all"``: every product and the system; ``"final"``: products with final demand and
+    the system; ``"system"``: the system only.
+    """
+    P = model.n_products
+    if keep == "all":
+        return np.arange(P + 1)
+    if keep == "final":
+        return np.append(np.flatnonzero(model.arrays.final_demand > 0), P)
+    if keep == "system":
+        return np.array([P])
+    raise ValueError(f"keep must be one of {', '.join(KEEP_CHOICES)}; got {keep!r}")
+
+
+def resolve_keep(keep: str, models: dict[str, CompiledModel], runs: int) -> str:
+    """Turn ``keep="auto"`` into the most detailed choice whose per-run metrics fit the budget."""
+    if keep != "auto":
+        kept_rows(next(iter(models.values())), keep)  # validates the choice
+        return keep
+    for choice in ("all", "final"):
+        rows = sum(len(kept_rows(m, choice)) for m in models.values())
+        if runs * rows * kernel.N_METRICS * 8 <= KEEP_BUDGET_BYTES:
+            return choice
+    return "system"
 
 
 @dataclass
@@ -29,7 +61,8 @@ class StrategyAccumulator:
     """Everything the engine keeps for one strategy while it runs."""
 
     model: CompiledModel
-    metrics: np.ndarray  # f8[runs, P+1, M]
+    row_labels: tuple[str, ...]  # products (and "system") of the metrics' second axis
+    metrics: np.ndarray  # f8[runs, len(row_labels), M]
     trace_phi: np.ndarray  # f4[trace, T, P]
     trace_stock: np.ndarray  # f4[trace, T, P]
     sum_gap: np.ndarray  # i8[T, P], fixed point
@@ -37,12 +70,16 @@ class StrategyAccumulator:
     sum_stock_deficit: np.ndarray  # i8[T, P], fixed point
 
     @classmethod
-    def empty(cls, model: CompiledModel, runs: int, trace_runs: int) -> StrategyAccumulator:
+    def empty(
+        cls, model: CompiledModel, runs: int, trace_runs: int, rows: np.ndarray
+    ) -> StrategyAccumulator:
         T, P = model.horizon_days, model.n_products
         n_trace = min(trace_runs, runs)
+        labels = (*model.products, SYSTEM)
         return cls(
             model=model,
-            metrics=np.empty((runs, P + 1, kernel.N_METRICS)),
+            row_labels=tuple(labels[r] for r in rows),
+            metrics=np.empty((runs, len(rows), kernel.N_METRICS)),
             trace_phi=np.empty((n_trace, T, P), dtype=np.float32),
             trace_stock=np.empty((n_trace, T, P), dtype=np.float32),
             sum_gap=np.zeros((T, P), dtype=np.int64),
@@ -149,12 +186,25 @@ class BatchPlan:
     models: dict[str, CompiledModel]
     sampler: ShockSampler
     trace_runs: int
+    keep: str = "all"
+    rows: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, scenario: Scenario, seed: int, strategies: Sequence[str], trace_runs: int) -> BatchPlan:
+    def build(
+        cls,
+        scenario: Scenario,
+        seed: int,
+        strategies: Sequence[str],
+        trace_runs: int,
+        keep: str = "all",
+        runs: int = 0,
+    ) -> BatchPlan:
+        """Compile the strategies and resolve which per-run rows to keep (see :func:`kept_rows`)."""
         names = tuple(strategies)
         models = {name: compile_strategy(scenario, name) for name in names}
-        return cls(scenario, names, models, ShockSampler(scenario, seed), trace_runs)
+        keep = resolve_keep(keep, models, runs)
+        rows = {name: kept_rows(models[name], keep) for name in names}
+        return cls(scenario, names, models, ShockSampler(scenario, seed), trace_runs, keep, rows)
 
 
 def simulate_batch(plan: BatchPlan, run_start: int, run_stop: int, timings: Timings | None = None) -> dict[str, BatchOutput]:
@@ -177,7 +227,11 @@ def simulate_batch(plan: BatchPlan, run_start: int, run_stop: int, timings: Timi
             shared.append((key, events))
         success = plan.sampler.success(plan.models[name], run_start, run_stop)
         t2 = time.perf_counter()
-        outputs[name] = run_strategy_batch(plan.models[name], events, success, n_trace)
+        out = run_strategy_batch(plan.models[name], events, success, n_trace)
+        rows = plan.rows.get(name)
+        if rows is not None and len(rows) < out.metrics.shape[1]:
+            out.metrics = np.ascontiguousarray(out.metrics[:, rows, :])
+        outputs[name] = out
         timings.sampling += t2 - t1
         timings.kernel += time.perf_counter() - t2
     return outputs
@@ -186,7 +240,12 @@ def simulate_batch(plan: BatchPlan, run_start: int, run_stop: int, timings: Timi
 def new_accumulators(plan: BatchPlan, runs: int) -> dict[str, StrategyAccumulator]:
     """Empty accumulators for every strategy of a study of ``runs`` runs."""
     return {
-        name: StrategyAccumulator.empty(plan.models[name], runs, plan.trace_runs)
+        name: StrategyAccumulator.empty(
+            plan.models[name],
+            runs,
+            plan.trace_runs,
+            plan.rows.get(name, kept_rows(plan.models[name], "all")),
+        )
         for name in plan.strategies
     }
 
@@ -201,11 +260,12 @@ def simulate_local(
     trace_runs: int = DEFAULT_TRACE_RUNS,
     threads: int | None = None,
     progress: Callable[[int], None] | None = None,
+    keep: str = "all",
 ) -> tuple[dict[str, StrategyAccumulator], Timings]:
     """Simulate ``runs`` runs of every strategy in this process (numba threads)."""
     timings = Timings()
     t0 = time.perf_counter()
-    plan = BatchPlan.build(scenario, seed, strategies, trace_runs)
+    plan = BatchPlan.build(scenario, seed, strategies, trace_runs, keep, runs)
     acc = new_accumulators(plan, runs)
     timings.compile = time.perf_counter() - t0
     with numba_threads(threads):

@@ -1,7 +1,7 @@
 """The numba simulation kernel: daily dynamics and per-run metrics (DESIGN section 3).
 
 Numba code only: no RNG, no Python objects. Every function here is a deterministic
-function of arrays (a :class:`~disruptsim.compile.KernelModel` and an
+function of arrays (a :class:`~disruptsim.compiler.KernelModel` and an
 :class:`~disruptsim.shocks.EventBatch`), parallel over runs with ``prange``.
 
 Per-run metrics are written into ``out[run, product, metric]``, the last product row

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from .compile import DOMESTIC, topological_order, whole_days
+from .compiler import DOMESTIC, topological_order, whole_days
 from .kernel import METRICS, MITIGATION_PARTS
 from .scenario.model import Scenario
 from .scenario.schema import Product, Reactive
@@ -144,7 +144,7 @@ class ReferenceRun:
         Sampled events of a batch (sampled for this strategy's world).
     success : numpy.ndarray
         ``bool[n, 2, P]`` success draws of the batch (diversification, substitution), products
-        in topological order as in :class:`~disruptsim.compile.CompiledModel`.
+        in topological order as in :class:`~disruptsim.compiler.CompiledModel`.
     run : int
         Index of the run within the batch.
 

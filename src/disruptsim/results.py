@@ -131,6 +131,11 @@ class StrategyResult:
     stock_target: np.ndarray
     final_demand: np.ndarray | None = None
     unit_value: np.ndarray | None = None
+    row_labels: tuple[str, ...] | None = None
+
+    def __post_init__(self):
+        if self.row_labels is None:
+            self.row_labels = (*self.products, SYSTEM)
 
     @classmethod
     def from_accumulator(cls, acc, runs: int) -> StrategyResult:
@@ -147,6 +152,7 @@ class StrategyResult:
             stock_target=np.asarray(target, dtype=np.float64),
             final_demand=np.asarray(m.arrays.final_demand, dtype=np.float64),
             unit_value=np.asarray(m.arrays.unit_value, dtype=np.float64),
+            row_labels=acc.row_labels,
         )
 
     @property
@@ -155,11 +161,15 @@ class StrategyResult:
 
     def index(self, product: str) -> int:
         """Row of ``product`` (or ``"system"``) on the metrics' second axis."""
-        if product == SYSTEM:
-            return len(self.products)
         try:
-            return self.products.index(product)
+            return self.row_labels.index(product)
         except ValueError:
+            if product in self.products:
+                raise KeyError(
+                    f"per-run metrics of {product!r} were not kept (keep it with "
+                    "simulate(..., keep='all') or keep='final'); kept: "
+                    + ", ".join(self.row_labels)
+                ) from None
             known = ", ".join(self.products)
             raise KeyError(f"no product {product!r}; products: {known}") from None
 
@@ -350,7 +360,7 @@ class SimulationResult:
         """
         s = self._strategy(strategy)
         n, k, _ = s.metrics.shape
-        labels = (*s.products, SYSTEM)
+        labels = s.row_labels
         frame = pd.DataFrame(s.metrics.reshape(n * k, -1), columns=list(METRICS))
         frame.insert(
             0,
@@ -396,6 +406,8 @@ class SimulationResult:
         rows = []
         for name, s in self.strategies.items():
             for product in (*self.final_products(), SYSTEM):
+                if product not in s.row_labels or product not in base.row_labels:
+                    continue  # per-run metrics not kept (simulate(..., keep=...))
                 row = {"strategy": name, "product": product}
                 row.update(_summary_row(s, base, product, confidence))
                 rows.append(row)
@@ -798,7 +810,11 @@ def _write_files(result: SimulationResult, d: Path, report: bool) -> None:
         "generator": result.generator,
         "runs": result.n_runs,
         "strategies": {
-            name: {"products": list(s.products), "trace_runs": int(s.trace_fulfilment.shape[0])}
+            name: {
+                "products": list(s.products),
+                "row_labels": list(s.row_labels),
+                "trace_runs": int(s.trace_fulfilment.shape[0]),
+            }
             for name, s in result.strategies.items()
         },
         "units": result.product_units(),
@@ -862,14 +878,17 @@ def _load(d: Path) -> SimulationResult:
     with np.load(d / "traces.npz") as npz:
         for k, (name, meta) in enumerate(manifest["strategies"].items()):
             products = tuple(meta["products"])
-            labels = (*products, SYSTEM)
+            labels = tuple(meta.get("row_labels") or (*products, SYSTEM))
             sub = table[table["strategy"] == name]
             code = pd.Categorical(sub["product"], categories=labels).codes
             order = np.lexsort((code, sub["run"].to_numpy()))
             values = sub[list(METRICS)].to_numpy(dtype=np.float64)[order]
             arrays = {a: npz[f"s{k}.{a}"] if f"s{k}.{a}" in npz.files else None for a in _ARRAYS}
             strategies[name] = StrategyResult(
-                products=products, metrics=values.reshape(runs, len(labels), len(METRICS)), **arrays
+                products=products,
+                metrics=values.reshape(runs, len(labels), len(METRICS)),
+                row_labels=labels,
+                **arrays,
             )
     info = dict(manifest.get("info") or {})
     info.setdefault("units", manifest.get("units", {}))

@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import stats
 
-from .compile import CompiledModel, whole_days
+from .compiler import CompiledModel, whole_days
 from .scenario.model import Scenario
 from .scenario.schema import Hazard, World
 

@@ -37,6 +37,7 @@ def simulate(
     progress: Callable[[int], None] | None = None,
     backend: str = "local",
     scheduler: Any = None,
+    keep: str = "auto",
 ) -> SimulationResult:
     """Simulate every strategy of a scenario over the same sampled futures.
 
@@ -66,6 +67,12 @@ def simulate(
         Only with ``backend="dask"``: a scheduler address (``"tcp://host:8786"``), a
         client or a cluster object; None starts a local cluster of 2 worker processes
         for this call. See ``docs/cluster.md``.
+    keep : {"auto", "all", "final", "system"}, default "auto"
+        Which per-run metric rows to keep in memory: every product and the system
+        (``"all"``), final-demand products and the system (``"final"``), or the system
+        only (``"system"``). ``"auto"`` keeps the most detail whose per-run metrics fit
+        in 1 GiB (every product up to about 10^5 runs of a 50-product scenario with
+        four strategies). Daily means and traces always cover every product.
 
     Returns
     -------
@@ -109,6 +116,7 @@ def simulate(
         trace_runs=trace_runs,
         threads=threads,
         progress=progress,
+        keep=keep,
     )
     return SimulationResult(
         scenario=scenario,

@@ -212,6 +212,32 @@ def test_killed_worker_mid_run_gives_the_same_result(scenario, client):
     assert killed[0] not in client.run(os.getpid).values()
 
 
+BLOCK_DISRUPTSIM = """
+import sys
+
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "disruptsim":
+            raise ModuleNotFoundError(f"No module named {name!r}")
+
+sys.meta_path.insert(0, Block())
+"""
+
+
+def test_worker_without_disruptsim_is_a_clear_error(scenario, tmp_path):
+    preload = tmp_path / "block_disruptsim.py"
+    preload.write_text(BLOCK_DISRUPTSIM)
+    with dsd.local_cluster(1, preload=[str(preload)]) as cluster:
+        with pytest.raises(dsd.BackendError, match="cannot import disruptsim"):
+            ds.simulate(scenario, runs=10, backend="dask", scheduler=cluster)
+
+
+def test_worker_with_other_code_is_a_clear_error(scenario, client, monkeypatch):
+    monkeypatch.setattr(dsd, "code_fingerprint", lambda: "something else")
+    with pytest.raises(dsd.BackendError, match="runs different disruptsim .* code"):
+        ds.simulate(scenario, runs=10, backend="dask", scheduler=client)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -60,6 +60,7 @@ __all__ = [
     "LOCAL_WORKERS",
     "TASK_RETRIES",
     "WORKER_TIMEOUT_S",
+    "code_fingerprint",
     "connect",
     "local_cluster",
     "run_batch_task",
@@ -145,7 +146,7 @@ def run_batch_task(
     return run_start, run_stop, outputs, (timings.sampling, timings.kernel)
 
 
-_CORE_SOURCES = ("kernel.py", "engine.py", "shocks.py", "compiler.py", "compile.py", "scenario")
+_CORE_SOURCES = ("kernel.py", "engine.py", "shocks.py", "compiler.py", "scenario")
 """Files (under the package) whose code decides the numbers; hashed by :func:`code_fingerprint`."""
 
 
@@ -169,11 +170,8 @@ def code_fingerprint() -> str:
     return h.hexdigest()
 
 
-def warm_worker(
-    plan: BatchPlan, threads: int | None = None, expected_code: str | None = None
-) -> dict[str, Any]:
-    """Report a worker's versions; if its code is ``expected_code``, load (or compile)
-    the kernel with a one-run batch."""
+def worker_report() -> dict[str, Any]:
+    """Versions and code fingerprint of this process (run on every worker by ``client.run``)."""
     import os
 
     import numba
@@ -181,16 +179,21 @@ def warm_worker(
 
     from . import __version__
 
-    report = {
+    return {
         "disruptsim": __version__,
         "numba": numba.__version__,
         "numpy": numpy.__version__,
         "pid": os.getpid(),
         "code": code_fingerprint(),
     }
-    if expected_code is None or report["code"] == expected_code:
-        run_batch_task(plan, 0, 1, threads)
-    return report
+
+
+def warm_worker(plan: BatchPlan, threads: int | None = None) -> int:
+    """Load (or compile) the kernel on a worker with a one-run batch; return its pid."""
+    import os
+
+    run_batch_task(plan, 0, 1, threads)
+    return os.getpid()
 
 
 # --------------------------------------------------------------------------- client side
@@ -310,49 +313,63 @@ def _wait_for_workers(client: Any, timeout: float) -> dict[str, int]:
     return client.nthreads()
 
 
-def _warm(
-    client: Any, plan_future: Any, nthreads: dict[str, int], threads: int | None, token: str
-) -> list[dict]:
-    """One warm-up task per worker (preferably on it); check the workers' versions."""
+def _check_workers(client: Any) -> dict[str, dict]:
+    """Every worker imports disruptsim, with the same version and core code as here."""
     from . import __version__
 
+    def report() -> dict[str, Any]:
+        # Nested, so pickled by value: it runs even where disruptsim cannot be imported.
+        import os
+
+        try:
+            from disruptsim.distributed import worker_report
+        except ImportError as error:
+            return {"error": f"{type(error).__name__}: {error}", "pid": os.getpid()}
+        return worker_report()
+
+    reports = client.run(report)
+    for address, info in reports.items():
+        if "error" in info:
+            raise BackendError(
+                f"the Dask worker {address} cannot import disruptsim ({info['error']}); "
+                "install disruptsim in the workers' environment (the same version as here)"
+            )
+        if info["disruptsim"] != __version__:
+            raise BackendError(
+                f"the Dask worker {address} runs disruptsim {info['disruptsim']}, this "
+                f"process {__version__}: install the same version everywhere"
+            )
+        if info["code"] != code_fingerprint():
+            raise BackendError(
+                f"the Dask worker {address} runs different disruptsim {__version__} code "
+                "than this process (the kernel, engine or scenario sources differ): restart "
+                "the workers after updating disruptsim, and install the same build everywhere"
+            )
+    _warn_on_version_mismatch(list(reports.values()))
+    return reports
+
+
+def _warm(
+    client: Any, plan_future: Any, addresses: Sequence[str], threads: int | None, token: str
+) -> None:
+    """One warm-up task per worker (preferably on it): load the compiled kernel."""
     futures = [
         client.submit(
             warm_worker,
             plan_future,
             threads,
-            code_fingerprint(),
             key=f"disruptsim-warm-{token}-{k}",
             workers=[address],
             allow_other_workers=True,
             retries=TASK_RETRIES,
         )
-        for k, address in enumerate(nthreads)
+        for k, address in enumerate(addresses)
     ]
     try:
-        reports = client.gather(futures)
-    except ImportError as error:
-        raise BackendError(
-            f"Dask workers cannot import disruptsim ({error}); install disruptsim "
-            "in the workers' environment (the same version as here)"
-        ) from error
+        client.gather(futures)
     finally:
         for future in futures:
             future.release()
-    for report in reports:
-        if report["disruptsim"] != __version__:
-            raise BackendError(
-                f"a Dask worker runs disruptsim {report['disruptsim']}, this process "
-                f"{__version__}: install the same version everywhere"
-            )
-    if any(report["code"] != code_fingerprint() for report in reports):
-        raise BackendError(
-            f"Dask workers run different disruptsim {__version__} code than this process "
-            "(the kernel, engine or scenario sources differ): restart the workers after "
-            "updating disruptsim, and install the same build everywhere"
-        )
-    _warn_on_version_mismatch(reports)
-    return reports
 
 
 def _warn_on_version_mismatch(reports: list[dict]) -> None:
@@ -503,7 +520,7 @@ def simulate_distributed(
     Returns
     -------
     (dict of str to StrategyAccumulator, Timings)
-        ``Timings.extra`` holds ``connect``, ``scatter``, ``warmup`` and ``tasks``
+        ``Timings.extra`` holds ``connect``, ``check``, ``scatter``, ``warmup`` and ``tasks``
         (wall seconds) and ``n_tasks``; ``sampling`` and ``kernel`` are summed over tasks.
 
     Raises
@@ -523,11 +540,14 @@ def simulate_distributed(
         nthreads = _wait_for_workers(client, worker_timeout)
         timings.extra["connect"] = time.perf_counter() - t
         t = time.perf_counter()
+        _check_workers(client)
+        timings.extra["check"] = time.perf_counter() - t
+        t = time.perf_counter()
         plan_future = client.scatter(plan, broadcast=True, hash=False)
         timings.extra["scatter"] = time.perf_counter() - t
         try:
             t = time.perf_counter()
-            _warm(client, plan_future, nthreads, threads, token)
+            _warm(client, plan_future, list(nthreads), threads, token)
             timings.extra["warmup"] = time.perf_counter() - t
             t = time.perf_counter()
             n_tasks = _run_tasks(

@@ -437,3 +437,22 @@ class TestSaveLoad:
     def test_load_rejects_other_directories(self, tmp_path):
         with pytest.raises(FileNotFoundError):
             SimulationResult.load(tmp_path)
+
+
+def test_loaded_result_without_its_scenario_still_works(random_result, tmp_path, monkeypatch):
+    import disruptsim.results as results
+
+    out = random_result.save(tmp_path / "a", report=False)
+    monkeypatch.setattr(results, "_read_scenario", lambda d, manifest: None)
+    loaded = SimulationResult.load(out)
+    assert loaded.scenario is None
+    assert loaded.scenario_name == random_result.scenario.name
+    assert loaded.product_units() == random_result.product_units()
+    pd.testing.assert_frame_equal(loaded.summary(), random_result.summary())
+    again = loaded.save(tmp_path / "b")  # with the report
+    assert (again / "report.html").is_file()
+    assert (again / "scenario.resolved.yaml").read_text() == (
+        out / "scenario.resolved.yaml"
+    ).read_text()
+    manifest = json.loads((again / "manifest.json").read_text())
+    assert manifest["scenario"]["name"] == random_result.scenario.name

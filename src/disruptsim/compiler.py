@@ -19,6 +19,9 @@ from .scenario.schema import Reactive, World
 
 DOMESTIC = "domestic"
 
+#: Largest deviation from 1 of a product's shares that the kernel accepts.
+SHARE_TOLERANCE = 1e-9
+
 #: Index of diversification and substitution in the reactive arrays.
 DIVERSIFICATION, SUBSTITUTION = 0, 1
 
@@ -229,6 +232,13 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
         in_rows.append([(index[j], a) for j, a in p.inputs.items()])
         n_src += len(row)
 
+    for i, row in enumerate(src_rows):
+        total = sum(r[1] for r in row)
+        if abs(total - 1.0) > SHARE_TOLERANCE:
+            raise ValueError(
+                f"shares of {order[i]!r} sum to {total!r}; the kernel needs them to sum to 1 "
+                "(load scenarios with disruptsim.load_scenario, which rescales them)"
+            )
     src_ptr, srcs = _csr(src_rows)
     src_share = np.array([s[1] for s in srcs], dtype=np.float64)
     src_premium = np.array([s[2] for s in srcs], dtype=np.float64)
@@ -312,7 +322,7 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
         for s in range(src_ptr[i], src_ptr[i + 1]):
             share = np.full(T, src_share[s])
             if s == resh_from[i]:
-                share = share - resh_frac[:, i]
+                share = np.maximum(share - resh_frac[:, i], 0.0)
             premium_day[:, i] += share * src_premium[s]
     premium_day *= requirement * unit_value
     opex_day = resh_frac * requirement * unit_value * resh_premium

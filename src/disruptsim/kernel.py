@@ -236,8 +236,8 @@ def simulate_run(
             out[i, M_PREMIUM] += premium * D * v
             out[i, M_OPEX] += reshored * D * v * m.resh_premium[i]
             g = 1.0 - b
-            if g < 0.0 or D <= 0.0:
-                g = 0.0
+            if g <= TOL or D <= 0.0:
+                g = 0.0  # a gap within the tolerance is no gap
 
             target = m.stock_target[i]
             if g > TOL:
@@ -286,6 +286,8 @@ def simulate_run(
                 else:
                     stock[i] += fill
 
+            if g <= TOL:
+                g = 0.0  # a remainder within the tolerance is met
             f = 1.0 - g
             phi[i] = f
             out[i, M_UNMET] += g * D

@@ -331,6 +331,8 @@ class ReferenceRun:
                 opex = extra * x * D * v * spec.reshoring.unit_cost_premium
                 _add(totals, "reshoring_opex", opex)
         gap = max(0.0, 1.0 - b) if D > 0 else 0.0
+        if gap <= TOL:
+            gap = 0.0  # a gap within the tolerance is no gap
         g = gap
         self._record(t, i, requirement=D, supply_ratio=b, gap=gap, supplied_units=(1.0 - g) * D)
 
@@ -365,7 +367,9 @@ class ReferenceRun:
             if refill > 0:
                 _put(p.stock, refill)
 
-        # 4. The rest is unmet.
+        # 4. The rest is unmet (a remainder within the tolerance is met).
+        if g <= TOL:
+            g = 0.0
         p.fulfilment = 1.0 - g
         _add(totals, "unmet_units", g * D)
         _add(totals, "shortage_cost", g * spec.final_demand_per_day * spec.shortage_cost_per_unit)

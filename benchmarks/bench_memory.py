@@ -6,12 +6,13 @@ whole process, from ``getrusage`` ``ru_maxrss``):
 (i)  the streamed kernel loop: :class:`disruptsim.engine.BatchPlan` and
      :func:`disruptsim.engine.simulate_batch`-like batches through the kernel, outputs
      discarded (what a distributed worker or a reducing consumer holds);
-(ii) ``disruptsim.simulate(...)``, which keeps per-run metrics: with every ``keep=`` value
-     when ``simulate`` has that parameter (detected with ``inspect.signature``), and
-     without it at a run count that fits, with the 10^6-run figure extrapolated.
+(ii) ``disruptsim.simulate(...)``, which keeps per-run metrics, when ``simulate`` has a
+     ``keep=`` parameter (detected with ``inspect.signature``): ``keep="system"`` and
+     ``"final"`` on the baseline, and the default ``keep="auto"`` with every strategy of the
+     synthetic scenario (five); without ``keep``, the baseline at a run count that fits.
 
     python benchmarks/bench_memory.py --quick     # 20,000 runs
-    python benchmarks/bench_memory.py             # 10^6 runs (tens of minutes)
+    python benchmarks/bench_memory.py             # 10^6 runs (most of an hour on 2 cores)
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from disruptsim import bench, kernel
 
 N_PRODUCTS = 50
 TARGET_MB = 2e9 / 2**20  # 2 GB in MiB
-KEEP_VALUES = ("system", "final")
 
 SIMULATE_CHILD = """
 import json, time
@@ -57,9 +57,15 @@ def main() -> None:
     p = _common.parser(__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=None, help="runs (default 10^6; quick 20,000)")
     p.add_argument(
-        "--strategies",
-        default="baseline",
-        help="comma-separated strategies for simulate() ('all': every one; default baseline)",
+        "--keep",
+        default="system,final",
+        help="keep= values of simulate() measured on the baseline (default system,final); "
+        "keep='auto' is always measured with every strategy (what a user gets by default)",
+    )
+    p.add_argument(
+        "--all-strategies",
+        action="store_true",
+        help="also measure every --keep value with every strategy (slow)",
     )
     args = p.parse_args()
     runs = args.runs or (20_000 if args.quick else 1_000_000)
@@ -68,7 +74,6 @@ def main() -> None:
     note = _common.busy_note(info)
     if note:
         out.print(f"[yellow]note:[/yellow] {note}")
-    strategies = None if args.strategies == "all" else args.strategies.split(",")
     rows: list[dict] = []
 
     out.print(f"(i) streamed kernel loop, {runs:,} runs of {N_PRODUCTS} products ...")
@@ -82,22 +87,26 @@ def main() -> None:
     keep_supported = "keep" in inspect.signature(ds.simulate).parameters
     simulate_rows: list[dict] = []
 
-    def simulate(label: str, n: int, kw: dict) -> None:
-        out.print(f"(ii) simulate {label}, {n:,} runs ...")
+    def simulate(label: str, n: int, strategies: list[str] | None, kw: dict) -> None:
+        out.print(f"(ii) simulate({label}), {n:,} runs ...")
         code = SIMULATE_CHILD.format(n_products=N_PRODUCTS, strategies=strategies, kw=kw, runs=n)
         try:
             row = {"what": f"simulate({label})", **_common.run_child(code)}
-        except RuntimeError as error:  # e.g. an unknown keep value, or out of memory
+        except RuntimeError as error:  # e.g. out of memory
             row = {"what": f"simulate({label})", "runs": n, "error": str(error)[-1500:]}
         simulate_rows.append(row)
 
     if keep_supported:
-        for keep in KEEP_VALUES:
-            simulate(f"keep={keep!r}", runs, {"keep": keep})
-    # Without keep: every product's row of every run. 10^6 runs would need
-    # metrics_mb(10^6, 51) = 8.2 GiB per strategy, so measure at a run count that fits.
-    plain_runs = min(runs, 20_000 if args.quick else 100_000)
-    simulate("default keep", plain_runs, {})
+        for keep in args.keep.split(","):
+            for strategies in [["baseline"], None] if args.all_strategies else [["baseline"]]:
+                which = "baseline" if strategies else "all strategies"
+                simulate(f"keep={keep!r}, {which}", runs, strategies, {"keep": keep})
+        if not args.all_strategies:
+            simulate("keep='auto', all strategies", runs, None, {"keep": "auto"})
+    else:
+        # Every product's row of every run: 10^6 runs would need metrics_mb(10^6, 51)
+        # = 8.2 GiB per strategy, so measure at a run count that fits.
+        simulate("baseline", min(runs, 20_000 if args.quick else 100_000), ["baseline"], {})
     rows += simulate_rows
 
     estimate = {
@@ -153,7 +162,6 @@ def main() -> None:
             "notes": [note] if note else [],
             "runs": runs,
             "n_products": N_PRODUCTS,
-            "simulate_strategies": strategies or "all",
             "keep_supported": keep_supported,
             "target_mb": TARGET_MB,
             "rows": rows,

@@ -48,14 +48,14 @@ def synthetic_scenario(
     products: dict[str, Any] = {}
     for i, name in enumerate(names):
         k = int(rng.integers(1, 5))
-        chosen = list(rng.choice(countries, size=min(k, n_countries), replace=False))
+        chosen = [str(c) for c in rng.choice(countries, size=min(k, n_countries), replace=False)]
         if i > 0 and rng.random() < 0.5:
             chosen[-1] = "domestic"
         shares = np.round(rng.dirichlet(np.ones(len(chosen))), 6)
         shares[-1] = round(1.0 - float(shares[:-1].sum()), 6)
         sources: dict[str, Any] = {}
         for c, s in zip(chosen, shares, strict=True):
-            if c != "domestic" and rng.random() < 0.25:
+            if c != "domestic" and n_countries > 1 and rng.random() < 0.25:
                 other = str(rng.choice([x for x in countries if x != c]))
                 sources[c] = {"share": float(s), "exposure": {c: 0.5, other: 0.5}}
             else:
@@ -68,7 +68,7 @@ def synthetic_scenario(
         }
         if "domestic" in sources and i > 0:
             ups = rng.choice(i, size=min(int(rng.integers(1, 4)), i), replace=False)
-            product["inputs"] = {names[j]: float(np.round(rng.uniform(0.1, 2.0), 3)) for j in sorted(ups)}
+            product["inputs"] = {names[int(j)]: float(np.round(rng.uniform(0.1, 2.0), 3)) for j in sorted(ups)}
         if rng.random() < 0.3:
             product["stockpile"] = {"initial_days": float(rng.integers(10, 60)), "refill_days_per_day": 0.05}
         if rng.random() < 0.3:

@@ -22,8 +22,11 @@ Pitfalls of numba on Dask workers, and what this module does about them:
 * a worker process runs one batch at a time (a process-wide lock), so workers with
   several Dask threads neither oversubscribe cores nor launch concurrent parallel
   kernels (unsafe with numba's ``workqueue`` threading layer);
-* every worker is warmed once per study with a one-run batch, which loads (or
-  compiles) the kernel before timed work starts and checks the worker's version.
+* before anything is scattered, every worker reports (``client.run``) whether it can
+  import disruptsim, its version and a fingerprint of its core sources: a mismatch is a
+  :class:`BackendError`, not a failure in the middle of the study;
+* every worker is then warmed once per study with a one-run batch, which loads (or
+  compiles) the kernel before the study's tasks start.
 """
 
 from __future__ import annotations

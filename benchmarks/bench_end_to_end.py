@@ -58,8 +58,14 @@ def run_scenario(path: Path, runs: int, workdir: Path, report: bool, env=None) -
     args = [*cli(), "run", str(path), "--runs", str(runs), "--seed", "0", "--out", str(out)]
     if not report:
         args.append("--no-report")
-    wall, proc = timed(args, env)
-    row: dict[str, Any] = {"scenario": path.stem, "runs": runs, "report": report, "wall_s": wall}
+    wall, proc, cpu = timed(args, env)
+    row: dict[str, Any] = {
+        "scenario": path.stem,
+        "runs": runs,
+        "report": report,
+        "wall_s": wall,
+        "cpu_s": cpu,
+    }
     if proc.returncode != 0:
         row["error"] = (proc.stderr or proc.stdout)[-2000:]
         return row
@@ -106,8 +112,12 @@ def main() -> None:
         work = Path(tmp)
         # Warm start (compile cache present: one run first makes sure of it).
         run_scenario(_common.ROOT / "scenarios" / COLD_SCENARIO, 100, work, report=False)
-        version = [timed([*cli(), "--version"])[0] for _ in range(repeats)]
-        validate = [timed([*cli(), "validate", str(scenarios[0])])[0] for _ in range(repeats)]
+        version_runs = [timed([*cli(), "--version"]) for _ in range(repeats)]
+        validate_runs = [timed([*cli(), "validate", str(scenarios[0])]) for _ in range(repeats)]
+        version = [r[0] for r in version_runs]
+        validate = [r[0] for r in validate_runs]
+        version_cpu = [r[2] for r in version_runs]
+        validate_cpu = [r[2] for r in validate_runs]
         cache_load = kernel_cache_load_s()
         out.print(
             f"warm start: --version {min(version):.2f} s, validate {min(validate):.2f} s; "
@@ -143,28 +153,31 @@ def main() -> None:
         if "timings" in r and "timings" in nr:
             report_s = t.get("save", 0.0) - nr["timings"].get("save", 0.0)
         table_rows.append(
-            [path.stem, r.get("products"), r.get("strategies"), r["wall_s"], r.get("startup_s"),
+            [path.stem, r.get("products"), r.get("strategies"), r["wall_s"], r.get("cpu_s"), r.get("startup_s"),
              r.get("load_and_plan_s"), t.get("sampling"), t.get("kernel"), r.get("summary_and_table_s"),
              None if report_s is None else t.get("save", 0.0) - report_s, report_s]
         )  # fmt: skip
     out.print(
         _common.table(
             f"disruptsim run --runs {runs:,} (seconds; every strategy of the scenario)",
-            ["scenario", "products", "strategies", "wall", "start-up", "load+plan", "sampling",
-             "kernel", "summary+table", "save w/o report", "report"],
+            ["scenario", "products", "strategies", "wall", "CPU", "start-up", "load+plan",
+             "sampling", "kernel", "summary+table", "save w/o report", "report"],
             table_rows,
         )
     )  # fmt: skip
     targets = [
-        {"name": "warm `disruptsim --version` < 2 s", "measured_s": min(version), "met": min(version) < WARM_START_TARGET_S},
-        {"name": "warm `disruptsim validate` < 2 s", "measured_s": min(validate), "met": min(validate) < WARM_START_TARGET_S},
-        {"name": "cold first run < 30 s", "measured_s": cold["wall_s"], "met": "error" not in cold and cold["wall_s"] < COLD_RUN_TARGET_S},
+        {"name": "warm `disruptsim --version` < 2 s", "measured_s": min(version), "cpu_s": min(version_cpu), "met": min(version) < WARM_START_TARGET_S},
+        {"name": "warm `disruptsim validate` < 2 s", "measured_s": min(validate), "cpu_s": min(validate_cpu), "met": min(validate) < WARM_START_TARGET_S},
+        {"name": "cold first run < 30 s", "measured_s": cold["wall_s"], "cpu_s": cold.get("cpu_s"), "met": "error" not in cold and cold["wall_s"] < COLD_RUN_TARGET_S},
     ]  # fmt: skip
     out.print(
         _common.table(
             "Targets",
-            ["target", "measured s", "met"],
-            [[t["name"], t["measured_s"], "yes" if t["met"] else "NO"] for t in targets],
+            ["target", "wall s", "CPU s", "met"],
+            [
+                [t["name"], t["measured_s"], t["cpu_s"], "yes" if t["met"] else "NO"]
+                for t in targets
+            ],
         )
     )
     _common.write_json(

@@ -183,19 +183,41 @@ def simulate_run(
                 act_sev[na] = ev_severity[e]
                 act_prof[na] = pr
                 na += 1
-        if na == 0 and n_low == 0:
-            # Quiet stretch [t, t1): full supply, full stocks; deterministic costs.
+        if na == 0:
+            # No shock in force until next_start: every gap is zero, so supply costs are
+            # the deterministic quiet-day costs; only stocks below target change (refill).
             t1 = next_start
             for i in range(P):
                 out[i, M_PREMIUM] += m.quiet_premium[t1, i] - m.quiet_premium[t, i]
                 out[i, M_OPEX] += m.quiet_opex[t1, i] - m.quiet_opex[t, i]
-                out[i, M_HOLDING] += m.quiet_holding[i] * (t1 - t)
                 phi[i] = 1.0
+                target = m.stock_target[i]
+                if stock[i] < target:
+                    hv = m.stock_holding[i] * m.unit_value[i] / 365.0
+                    for d in range(t, t1):
+                        if stock[i] < target:
+                            fill = m.stock_refill[i] * m.requirement[d, i]
+                            if target - stock[i] < fill:
+                                stock[i] = target
+                            else:
+                                stock[i] += fill
+                            acc_stock[d, i] += np.int64((target - stock[i]) / target * FIXED + 0.5)
+                        out[i, M_HOLDING] += hv * stock[i]
+                        if do_trace:
+                            trace_stock[d, i] = stock[i]
+                else:
+                    out[i, M_HOLDING] += m.quiet_holding[i] * (t1 - t)
+                    if do_trace:
+                        for d in range(t, t1):
+                            trace_stock[d, i] = stock[i]
             if do_trace:
                 for d in range(t, t1):
                     for i in range(P):
                         trace_phi[d, i] = 1.0
-                        trace_stock[d, i] = stock[i]
+            n_low = 0
+            for i in range(P):
+                if stock[i] < m.stock_target[i]:
+                    n_low += 1
             t = t1
             continue
 

@@ -345,8 +345,9 @@ def _check_workers(client: Any) -> dict[str, dict]:
         if info["code"] != code_fingerprint():
             raise BackendError(
                 f"the Dask worker {address} runs different disruptsim {__version__} code "
-                "than this process (the kernel, engine or scenario sources differ): restart "
-                "the workers after updating disruptsim, and install the same build everywhere"
+                "than this process (the kernel, engine or scenario sources differ): install "
+                "the same build everywhere and restart whichever side is stale (workers "
+                "started before an update, or this process if its files changed since)"
             )
     _warn_on_version_mismatch(list(reports.values()))
     return reports

@@ -78,6 +78,7 @@ class KernelModel(NamedTuple):
     rx_exp_weight: np.ndarray  # f8[R]
     haz_mult: np.ndarray  # f8[H, C], severity multiplier per country (hazards then shocks)
     haz_products: np.ndarray  # b1[H, P]
+    haz_exposes: np.ndarray  # b1[H, P], the hazard can reduce the product's supply directly
     quiet_premium: np.ndarray  # f8[T+1, P], prefix sums of quiet-day source premiums
     quiet_opex: np.ndarray  # f8[T+1, P], prefix sums of quiet-day reshoring opex
     quiet_holding: np.ndarray  # f8[P], holding cost per quiet day (full stock)
@@ -314,6 +315,18 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
             for name in ev.products:
                 haz_products[h, index[name]] = True
 
+    # A hazard exposes a product directly when it covers the product and hits a country the
+    # product's sources or reactive options draw on (home for domestic production).
+    reach = np.zeros((len(countries), P), dtype=np.bool_)
+    for i in range(P):
+        for s in range(src_ptr[i], src_ptr[i + 1]):
+            for e in range(exp_ptr[s], exp_ptr[s + 1]):
+                reach[exps[e][0], i] = True
+        for kind in (DIVERSIFICATION, SUBSTITUTION):
+            for c, _ in rx_exp_rows[kind * P + i]:
+                reach[c, i] = True
+    haz_exposes = haz_products & ((haz_mult > 0) @ reach)
+
     # Quiet days (no shock active anywhere, every stock full): everything is delivered
     # by the baseline mix, so premiums and opex are deterministic; keep prefix sums.
     # Reshored units pay the reshoring premium, not the domestic source's.
@@ -369,6 +382,7 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
         rx_exp_weight=np.array([w for _, w in rx_exps], dtype=f8),
         haz_mult=haz_mult,
         haz_products=haz_products,
+        haz_exposes=haz_exposes,
         quiet_premium=quiet_premium,
         quiet_opex=quiet_opex,
         quiet_holding=quiet_holding,

@@ -226,10 +226,27 @@ def simulate_run(
             D = m.requirement[t, i]
             v = m.unit_value[i]
             rf = m.resh_frac[t, i]
+            # Unexposed to today's events, with every input fulfilled: full supply.
+            untouched = True
+            for q in range(na):
+                if m.haz_exposes[act_h[q], i]:
+                    untouched = False
+                    break
+            if untouched:
+                for k in range(m.in_ptr[i], m.in_ptr[i + 1]):
+                    if phi[m.in_product[k]] < 1.0:
+                        untouched = False
+                        break
             b = 0.0
             premium = 0.0
             reshored = 0.0
-            for s in range(m.src_ptr[i], m.src_ptr[i + 1]):
+            s_end = m.src_ptr[i + 1]
+            if untouched:
+                b = 1.0
+                s_end = m.src_ptr[i]  # skip the sources: quiet-day costs instead
+                out[i, M_PREMIUM] += m.quiet_premium[t + 1, i] - m.quiet_premium[t, i]
+                out[i, M_OPEX] += m.quiet_opex[t + 1, i] - m.quiet_opex[t, i]
+            for s in range(m.src_ptr[i], s_end):
                 w = m.src_share[s]
                 if s == m.resh_from[i]:
                     w -= rf
@@ -255,8 +272,9 @@ def simulate_run(
                     reshored += rf * x
                 else:
                     premium += w * x * m.src_premium[s]
-            out[i, M_PREMIUM] += premium * D * v
-            out[i, M_OPEX] += reshored * D * v * m.resh_premium[i]
+            if not untouched:
+                out[i, M_PREMIUM] += premium * D * v
+                out[i, M_OPEX] += reshored * D * v * m.resh_premium[i]
             g = 1.0 - b
             if g <= TOL or D <= 0.0:
                 g = 0.0  # a gap within the tolerance is no gap

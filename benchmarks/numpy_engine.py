@@ -352,7 +352,7 @@ def run_batch_numpy(
                     "resh_premium"
                 ][rp][:, None]
             g = 1.0 - b
-            np.maximum(g, 0.0, out=g)
+            g[g <= TOL] = 0.0  # a gap within the tolerance is no gap
             if lev.no_requirement.size:
                 g[(D[:, 0] <= 0.0)] = 0.0
             dis = g > TOL
@@ -409,6 +409,7 @@ def run_batch_numpy(
                 holding[sp] += holding_rate[sp] * st
                 acc_stock[t, sp] += ((ts - st) / ts * FIXED + 0.5).astype(np.int64).sum(axis=1)
 
+            g[g <= TOL] = 0.0  # a remainder within the tolerance is met
             np.subtract(1.0, g, out=phi[lo:hi])
             f = phi[lo:hi]
             unmet[lo:hi] += g * D

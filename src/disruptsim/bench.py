@@ -357,7 +357,7 @@ class BenchSizes:
 
     @classmethod
     def quick(cls) -> BenchSizes:
-        return cls(kernel_runs=8192, numpy_runs=1024, reference_runs=2)
+        return cls(kernel_runs=4096, numpy_runs=1024, reference_runs=2)
 
 
 #: Targets of the kernel (issue "Benchmarks: prove the speed"), as ratios within one run.

@@ -58,9 +58,9 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=None, help="runs (default 10^6; quick 20,000)")
     p.add_argument(
         "--keep",
-        default="system,final",
-        help="keep= values of simulate() measured on the baseline (default system,final); "
-        "keep='auto' is always measured with every strategy (what a user gets by default)",
+        default="system,final,auto",
+        help="keep= values of simulate() to measure (default system,final,auto): 'auto' with "
+        "every strategy (what a user gets by default), the others on the baseline",
     )
     p.add_argument(
         "--all-strategies",

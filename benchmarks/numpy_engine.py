@@ -8,20 +8,21 @@ success draws as :func:`disruptsim.kernel.run_batch` and returns the same per-ru
 
 How it is vectorised (no Python loop over runs):
 
-- state is held product-major, ``(P, runs)``, so that gathering a product's row is a
-  contiguous copy;
+- state is held product-major, ``(P, runs)``, with products permuted so that each level
+  of the bill-of-materials DAG (products whose inputs are all in earlier levels) is a
+  contiguous block of rows: a level is cleared by one set of array operations on views;
 - each day, only the events in force are visited: their availability factors are
-  multiplied per run with ``np.multiply.reduceat`` (events are sorted by run), and the
-  availability of every source of every run is one matrix product with the dense
-  ``(country, source)`` exposure matrix, for the runs that have an event in force;
-- products are cleared level by level of the bill-of-materials DAG (a level holds the
-  products whose inputs are all in earlier levels), so a whole level is one set of array
-  operations over ``(products in level, runs)``; sources are summed per product with
-  ``np.add.reduceat``.
+  multiplied per run with ``np.multiply.reduceat`` over those few events (sorted by run),
+  and the availability of every source is ``1 - sum_c w_c (1 - A_c)`` over its exposure
+  countries, a few row operations over all runs (no BLAS);
+- within a level, products are sorted by their number of sources, so that the products
+  having a j-th source are a prefix: sources are summed slot by slot through views
+  (``np.add.reduceat`` along an axis, the obvious tool, is 10x slower here).
 
-What it does not do, unlike the kernel: skip the quiet stretches of a run (days with no
-event in force and every stock full). It computes every run on every day; on quiet days
-it gets the same numbers (up to rounding) by the full formulas.
+What it does not do, unlike the kernel: skip work on quiet days (no event in force and
+every stock full), on days with only stocks refilling, or for products not exposed to the
+day's events. It computes every product of every run on every day; on those days it gets
+the same numbers (up to rounding) by the full formulas.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class Level:
     stock: np.ndarray  # products (absolute) with a stock target
     rx: tuple[np.ndarray, np.ndarray]  # products (absolute) with diversification / substitution
     final: np.ndarray  # products (absolute) with final demand
-    no_requirement: np.ndarray  # (day, product) pairs are rare: products with D == 0 on some day
+    no_requirement: np.ndarray  # products whose requirement is 0 on some day
 
 
 class Slot(NamedTuple):

@@ -18,11 +18,13 @@ _LAZY = {
     "CompiledModel": ("disruptsim.compiler", "CompiledModel"),
     "simulate": ("disruptsim.simulation", "simulate"),
     "SimulationResult": ("disruptsim.results", "SimulationResult"),
+    "BackendError": ("disruptsim.distributed", "BackendError"),
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from .compiler import CompiledModel
     from .compiler import compile_strategy as compile
+    from .distributed import BackendError
     from .results import SimulationResult
     from .scenario import Scenario, load_scenario
     from .simulation import simulate
@@ -43,6 +45,7 @@ def __dir__():
 
 
 __all__ = [
+    "BackendError",
     "CompiledModel",
     "Scenario",
     "ScenarioError",

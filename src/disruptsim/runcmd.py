@@ -96,7 +96,8 @@ def _stop_on_signals() -> Iterator[None]:
 
 
 def _batch_runs(runs: int) -> int:
-    """Batch size for a smooth progress bar (results do not depend on it)."""
+    """Batch size for a smooth progress bar and, with Dask, enough tasks to share out
+    (results do not depend on it)."""
     return int(min(4096, max(256, math.ceil(runs / 40))))
 
 
@@ -257,8 +258,7 @@ def run_study(
     """
     from . import load_scenario
     from .distributed import BackendError
-    from .engine import DEFAULT_BATCH_RUNS
-    from .results import check_output_dir
+    from .results_io import check_output_dir
     from .simulation import simulate
 
     console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 120)
@@ -322,7 +322,7 @@ def run_study(
                     seed=seed,
                     strategies=names,
                     threads=threads,
-                    batch_runs=_batch_runs(runs) if backend == "local" else DEFAULT_BATCH_RUNS,
+                    batch_runs=_batch_runs(runs),
                     progress=lambda n: progress.advance(task, n),
                     backend=backend,
                     scheduler=scheduler,

@@ -31,7 +31,7 @@ def simulate(
     seed: int = 0,
     *,
     strategies: Sequence[str] | None = None,
-    batch_runs: int = DEFAULT_BATCH_RUNS,
+    batch_runs: int | None = None,
     trace_runs: int = DEFAULT_TRACE_RUNS,
     threads: int | None = None,
     progress: Callable[[int], None] | None = None,
@@ -52,8 +52,10 @@ def simulate(
         of a larger study are exactly a 1,000-run study.
     strategies : sequence of str, optional
         Strategies to simulate (default: all); the baseline is always included.
-    batch_runs : int, default 4096
-        Runs per batch (memory of the sampled events; results do not depend on it).
+    batch_runs : int, optional
+        Runs per batch (a Dask task each). Default: 4096 locally; with Dask,
+        ``runs / 32`` clamped to 256..4096 so that workers get several tasks. Results
+        do not depend on it.
     trace_runs : int, default 1000
         Daily trajectories are kept for the first ``trace_runs`` runs.
     threads : int, optional
@@ -92,6 +94,8 @@ def simulate(
     """
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
         raise ValueError(f"runs must be a positive integer, got {runs!r}")
+    if batch_runs is None:
+        batch_runs = DEFAULT_BATCH_RUNS if backend == "local" else min(4096, max(256, -(-runs // 32)))
     if batch_runs < 1:
         raise ValueError(f"batch_runs must be a positive integer, got {batch_runs!r}")
     if trace_runs < 0:

@@ -396,24 +396,24 @@ class TestSaveLoad:
 
     @pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
     def test_failure_while_writing_leaves_nothing(self, det_result, tmp_path, monkeypatch, error):
-        import disruptsim.results as results
+        import disruptsim.results_io as results_io
 
         def boom(*args, **kwargs):
             raise error("stop")
 
-        monkeypatch.setattr(results, "_write_npz", boom)
+        monkeypatch.setattr(results_io, "_write_npz", boom)
         with pytest.raises(error):
             det_result.save(tmp_path / "res", report=False)
         assert list(tmp_path.iterdir()) == []
 
     def test_failure_with_force_keeps_the_old_result(self, det_result, tmp_path, monkeypatch):
-        import disruptsim.results as results
+        import disruptsim.results_io as results_io
 
         target = tmp_path / "res"
         target.mkdir()
         (target / "old.txt").write_text("old")
         monkeypatch.setattr(
-            results, "_write_npz", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("x"))
+            results_io, "_write_npz", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("x"))
         )
         with pytest.raises(RuntimeError):
             det_result.save(target, force=True, report=False)
@@ -440,10 +440,10 @@ class TestSaveLoad:
 
 
 def test_loaded_result_without_its_scenario_still_works(random_result, tmp_path, monkeypatch):
-    import disruptsim.results as results
+    import disruptsim.results_io as results_io
 
     out = random_result.save(tmp_path / "a", report=False)
-    monkeypatch.setattr(results, "_read_scenario", lambda d, manifest: None)
+    monkeypatch.setattr(results_io, "_read_scenario", lambda d, manifest: None)
     loaded = SimulationResult.load(out)
     assert loaded.scenario is None
     assert loaded.scenario_name == random_result.scenario.name
@@ -456,3 +456,24 @@ def test_loaded_result_without_its_scenario_still_works(random_result, tmp_path,
     ).read_text()
     manifest = json.loads((again / "manifest.json").read_text())
     assert manifest["scenario"]["name"] == random_result.scenario.name
+
+
+def test_names_of_the_split_modules_stay_importable_from_results():
+    # results.py re-exports what moved to results_io.py and summary.py.
+    from disruptsim import results, results_io, summary
+
+    assert results.check_output_dir is results_io.check_output_dir
+    assert results.machine_info is results_io.machine_info
+    assert results.FORMAT_VERSION == results_io.FORMAT_VERSION
+    assert results.SUMMARY_COLUMNS is summary.SUMMARY_COLUMNS
+    assert results.SUMMARY_QUANTILES is summary.SUMMARY_QUANTILES
+    assert results.CVAR_ALPHA == summary.CVAR_ALPHA
+    assert set(results.__all__) <= set(dir(results))
+
+
+def test_summary_frame_is_the_summary(det_result):
+    from disruptsim.summary import summary_frame
+
+    products = (*det_result.final_products(), SYSTEM)
+    frame = summary_frame(det_result.strategies, det_result.baseline, products, 0.9)
+    pd.testing.assert_frame_equal(frame, det_result.summary(confidence=0.9))

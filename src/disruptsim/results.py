@@ -1,31 +1,18 @@
 """SimulationResult: the per-run metrics and daily trajectories of a study, their
-summaries (:meth:`SimulationResult.summary`, :meth:`SimulationResult.timeseries`) and
-their files (:meth:`SimulationResult.save`, :meth:`SimulationResult.load`).
+frames (:meth:`SimulationResult.runs`, :meth:`SimulationResult.summary`,
+:meth:`SimulationResult.timeseries`) and their files (:meth:`SimulationResult.save`,
+:meth:`SimulationResult.load`).
 
-Every number in a summary is defined in ``docs/results.md``; the statistics themselves
-are the pure functions of :mod:`disruptsim.metrics`.
+The summary table is computed in :mod:`disruptsim.summary` (every number is defined in
+``docs/results.md``; the statistics themselves are the pure functions of
+:mod:`disruptsim.metrics`); the files are written and read by
+:mod:`disruptsim.results_io`.
 """
 
 from __future__ import annotations
 
-import errno
-import hashlib
-import io
-import json
 import math
-import os
-import platform
-import secrets
-import shutil
-import signal
-import tempfile
-import threading
-import time
-import warnings
-import zipfile
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,68 +20,36 @@ import numpy as np
 import pandas as pd
 
 from . import metrics as mx
-from ._version import __version__
-from .kernel import FIXED, METRICS, MITIGATION_PARTS
+from .kernel import FIXED, METRICS
+from .results_io import FORMAT_VERSION, check_output_dir, load_result, machine_info, save_result
 from .scenario.model import Scenario
+from .summary import (
+    CVAR_ALPHA,
+    SUMMARY_COLUMNS,
+    SUMMARY_QUANTILES,
+    percentile_label,
+    summary_frame,
+)
+
+__all__ = [
+    "BAND_QUANTILES",
+    "CVAR_ALPHA",
+    "FORMAT_VERSION",
+    "SUMMARY_COLUMNS",
+    "SUMMARY_QUANTILES",
+    "SYSTEM",
+    "Comparison",
+    "SimulationResult",
+    "StrategyResult",
+    "check_output_dir",
+    "machine_info",
+]
 
 SYSTEM = "system"
 """Product label of the system-level rows."""
-SUMMARY_QUANTILES = (0.50, 0.90, 0.95, 0.99)
-"""Quantiles of the total cost reported by :meth:`SimulationResult.summary`."""
 BAND_QUANTILES = (0.05, 0.25, 0.50, 0.75, 0.95)
 """Quantile bands of :meth:`SimulationResult.timeseries` (over the traced runs)."""
-CVAR_ALPHA = 0.95
-"""Level of the CVaR in the summary: the mean of the worst 5% of runs."""
-
 _M = {name: k for k, name in enumerate(METRICS)}
-
-
-def _pct(q: float) -> str:
-    return f"p{round(q * 100):d}"
-
-
-SUMMARY_COLUMNS: tuple[str, ...] = (
-    "strategy",
-    "product",
-    "runs",
-    "total_cost_mean",
-    "total_cost_ci_low",
-    "total_cost_ci_high",
-    *(f"total_cost_{_pct(q)}" for q in SUMMARY_QUANTILES),
-    "total_cost_cvar95",
-    "mitigation_cost_mean",
-    "mitigation_cost_ci_low",
-    "mitigation_cost_ci_high",
-    *(f"{part}_mean" for part in MITIGATION_PARTS),
-    "shortage_cost_mean",
-    "shortage_cost_ci_low",
-    "shortage_cost_ci_high",
-    "unmet_units_mean",
-    "shortage_days_mean",
-    "p_shortage",
-    "p_shortage_ci_low",
-    "p_shortage_ci_high",
-    "p_disrupted",
-    "p_disrupted_ci_low",
-    "p_disrupted_ci_high",
-    "tts_days_disrupted_mean",
-    "tts_days_disrupted_ci_low",
-    "tts_days_disrupted_ci_high",
-    "tts_censored_share",
-    "ttr_days_disrupted_mean",
-    "ttr_days_disrupted_ci_low",
-    "ttr_days_disrupted_ci_high",
-    "ttr_censored_share",
-    "ttr_days_p95",
-    "diff_total_cost_mean",
-    "diff_total_cost_ci_low",
-    "diff_total_cost_ci_high",
-    "benefit_cost_ratio",
-    "rank",
-    "pareto_mitigation_shortage",
-    "pareto_total_ttr95",
-)
-"""Columns of :meth:`SimulationResult.summary`, in order (see ``docs/results.md``)."""
 
 
 @dataclass
@@ -216,75 +171,6 @@ class Comparison:
     runs_needed: float
 
 
-def _mean(x: np.ndarray) -> float:
-    return float(x.mean()) if x.size and not np.isnan(x).any() else math.nan
-
-
-def _summary_row(
-    s: StrategyResult, base: StrategyResult, product: str, confidence: float
-) -> dict[str, Any]:
-    """Every column of one summary row that does not compare strategies."""
-    n = s.metrics.shape[0]
-    get = s.metric
-    row: dict[str, Any] = {"runs": n}
-    total = get("total_cost", product)
-    e = mx.mean_ci(total, confidence)
-    row.update(total_cost_mean=e.estimate, total_cost_ci_low=e.low, total_cost_ci_high=e.high)
-    for q, v in zip(SUMMARY_QUANTILES, mx.quantiles(total, SUMMARY_QUANTILES), strict=True):
-        row[f"total_cost_{_pct(q)}"] = float(v)
-    row["total_cost_cvar95"] = mx.cvar(total, CVAR_ALPHA)
-    for name in ("mitigation_cost",):
-        e = mx.mean_ci(get(name, product), confidence)
-        row.update({f"{name}_mean": e.estimate, f"{name}_ci_low": e.low, f"{name}_ci_high": e.high})
-    for part in MITIGATION_PARTS:
-        row[f"{part}_mean"] = _mean(get(part, product))
-    e = mx.mean_ci(get("shortage_cost", product), confidence)
-    row.update(
-        shortage_cost_mean=e.estimate, shortage_cost_ci_low=e.low, shortage_cost_ci_high=e.high
-    )
-    row["unmet_units_mean"] = _mean(get("unmet_units", product))
-    short_days = get("shortage_days", product)
-    row["shortage_days_mean"] = _mean(short_days)
-    e = mx.proportion_ci(int((short_days > 0).sum()), n, confidence)
-    row.update(p_shortage=e.estimate, p_shortage_ci_low=e.low, p_shortage_ci_high=e.high)
-    disrupted = get("disrupted", product) > 0.5
-    e = mx.proportion_ci(int(disrupted.sum()), n, confidence)
-    row.update(p_disrupted=e.estimate, p_disrupted_ci_low=e.low, p_disrupted_ci_high=e.high)
-    c = mx.conditional_mean(get("tts_days", product), disrupted, confidence)
-    row.update(
-        tts_days_disrupted_mean=c.estimate,
-        tts_days_disrupted_ci_low=c.low,
-        tts_days_disrupted_ci_high=c.high,
-        tts_censored_share=c.share_censored,
-    )
-    ttr = get("ttr_days", product)
-    c = mx.conditional_mean(ttr, disrupted, confidence)
-    first = get("first_disruption_day", product)
-    # Still in shortage on the horizon's last day: the observed ttr is a lower bound.
-    with np.errstate(invalid="ignore"):
-        open_ended = disrupted & (ttr > 0) & (first + ttr >= s.horizon_days)
-    row.update(
-        ttr_days_disrupted_mean=c.estimate,
-        ttr_days_disrupted_ci_low=c.low,
-        ttr_days_disrupted_ci_high=c.high,
-        ttr_censored_share=(open_ended.sum() / c.n_condition) if c.n_condition else math.nan,
-        ttr_days_p95=float(mx.quantiles(np.nan_to_num(ttr, nan=0.0), 0.95)[0]),
-    )
-    d = mx.paired_difference(total, base.metric("total_cost", product), confidence)
-    row.update(
-        diff_total_cost_mean=d.estimate,
-        diff_total_cost_ci_low=d.low,
-        diff_total_cost_ci_high=d.high,
-    )
-    row["benefit_cost_ratio"] = mx.benefit_cost_ratio(
-        row["shortage_cost_mean"],
-        row["mitigation_cost_mean"],
-        _mean(base.metric("shortage_cost", product)),
-        _mean(base.metric("mitigation_cost", product)),
-    )
-    return row
-
-
 def _traced_quantiles(trace: np.ndarray) -> np.ndarray:
     """``float64[len(BAND_QUANTILES), T]`` quantiles over runs of ``trace[runs, T]``."""
     if trace.shape[0] == 0:
@@ -402,32 +288,8 @@ class SimulationResult:
         >>> s = result.summary()  # doctest: +SKIP
         >>> s.query("product == 'system'")[["strategy", "total_cost_mean", "rank"]]  # doctest: +SKIP
         """
-        base = self._strategy(self.baseline)
-        rows = []
-        for name, s in self.strategies.items():
-            for product in (*self.final_products(), SYSTEM):
-                if product not in s.row_labels or product not in base.row_labels:
-                    continue  # per-run metrics not kept (simulate(..., keep=...))
-                row = {"strategy": name, "product": product}
-                row.update(_summary_row(s, base, product, confidence))
-                rows.append(row)
-        frame = pd.DataFrame(rows)
-        frame["rank"] = (
-            frame.groupby("product", sort=False)["total_cost_mean"]
-            .rank(method="min")
-            .astype(np.int64)
-        )
-        frame["pareto_mitigation_shortage"] = False
-        frame["pareto_total_ttr95"] = False
-        for _, idx in frame.groupby("product", sort=False).groups.items():
-            sub = frame.loc[idx]
-            frame.loc[idx, "pareto_mitigation_shortage"] = mx.pareto_front(
-                sub[["mitigation_cost_mean", "shortage_cost_mean"]].to_numpy()
-            )
-            frame.loc[idx, "pareto_total_ttr95"] = mx.pareto_front(
-                sub[["total_cost_mean", "ttr_days_p95"]].to_numpy()
-            )
-        return frame[list(SUMMARY_COLUMNS)].reset_index(drop=True)
+        products = (*self.final_products(), SYSTEM)
+        return summary_frame(self.strategies, self.baseline, products, confidence)
 
     def compare(
         self,
@@ -534,10 +396,10 @@ class SimulationResult:
                 block["mean_fulfilment"] = mean_f
                 block["p_shortage"] = p_short
                 for q, v in zip(BAND_QUANTILES, fq, strict=True):
-                    block[f"fulfilment_{_pct(q)}"] = v
+                    block[f"fulfilment_{percentile_label(q)}"] = v
                 block["mean_stock"] = mean_s
                 for q, v in zip(BAND_QUANTILES, sq, strict=True):
-                    block[f"stock_{_pct(q)}"] = v
+                    block[f"stock_{percentile_label(q)}"] = v
                 block["stock_target"] = np.full(T, target)
                 block["traced_runs"] = np.full(T, n_trace, dtype=np.int64)
                 frame = pd.DataFrame(block)
@@ -596,7 +458,7 @@ class SimulationResult:
         FileExistsError
             ``directory`` exists, is not empty and ``force`` is False, or it is a file.
         """
-        return _save(self, Path(directory), force=force, report=report)
+        return save_result(self, directory, force=force, report=report)
 
     @classmethod
     def load(cls, directory: str | Path) -> SimulationResult:
@@ -607,305 +469,4 @@ class SimulationResult:
         The scenario is re-read from ``scenario.resolved.yaml`` (its ``path`` and
         ``sha256`` are those of the original file, from the manifest).
         """
-        return _load(Path(directory))
-
-
-# --- Files: save and load ------------------------------------------------------------
-
-FORMAT_VERSION = 1
-"""Version of the result directory's layout (in ``manifest.json``)."""
-_ARRAYS = (
-    "trace_fulfilment",
-    "trace_stock",
-    "mean_fulfilment",
-    "mean_stock",
-    "shortage_probability",
-    "stock_target",
-    "final_demand",
-    "unit_value",
-)
-
-
-def check_output_dir(directory: str | Path, force: bool = False) -> None:
-    """Raise unless ``directory`` may receive a result.
-
-    It may when it does not exist, is an empty directory, or (with ``force``) is a
-    non-empty directory. A file in its place is always refused.
-
-    Raises
-    ------
-    FileExistsError
-    """
-    path = Path(directory)
-    if not (path.exists() or path.is_symlink()):
-        return
-    if not path.is_dir():
-        raise FileExistsError(errno.EEXIST, "exists and is not a directory", str(path))
-    if not force and any(path.iterdir()):
-        raise FileExistsError(
-            errno.EEXIST,
-            "output directory exists and is not empty (use --force to replace it)",
-            str(path),
-        )
-
-
-@contextmanager
-def _signals_blocked():
-    """Hold SIGINT/SIGTERM while the result directory is swapped (main thread only)."""
-    can = (
-        hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
-    )
-    if not can:
-        yield
-        return
-    sigs = {signal.SIGINT, signal.SIGTERM}
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _replace_dir(tmp: Path, target: Path, force: bool) -> None:
-    """Put the finished ``tmp`` directory at ``target`` by renames."""
-    old: Path | None = None
-    with _signals_blocked():
-        if target.exists() and any(target.iterdir()):
-            if not force:  # appeared while we were writing
-                check_output_dir(target, force)
-            old = target.parent / f".{target.name}.old-{os.getpid()}-{secrets.token_hex(4)}"
-            os.rename(target, old)
-            try:
-                os.rename(tmp, target)
-            except BaseException:
-                os.rename(old, target)
-                raise
-        else:
-            os.replace(tmp, target)  # onto nothing or an empty directory
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def _plain(value: Any) -> Any:
-    """Plain YAML-safe data: mappings to dicts, sequences to lists, NumPy scalars to Python."""
-    if isinstance(value, dict):
-        return {_plain(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _yaml_text(result: SimulationResult) -> str:
-    text = getattr(result, "_resolved_yaml", None)
-    if result.scenario is None and text is not None:
-        return text
-    from ruamel.yaml import YAML
-
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False
-    yaml.width = 4096
-    buf = io.StringIO()
-    data = _plain(result.scenario.data) if result.scenario is not None else {}
-    yaml.dump(data, buf)
-    return buf.getvalue()
-
-
-def machine_info() -> dict[str, Any]:
-    """Where a result was computed: platform, CPUs, Python and library versions."""
-    import numba
-
-    return {
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "numba": numba.__version__,
-        "pandas": pd.__version__,
-        "numba_threads": numba.get_num_threads(),
-    }
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Like :func:`numpy.savez_compressed`, with fast compression (zlib level 1)."""
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        for key, value in arrays.items():
-            with zf.open(f"{key}.npy", "w", force_zip64=True) as f:
-                np.lib.format.write_array(f, np.ascontiguousarray(value), allow_pickle=False)
-
-
-def _write_runs(result: SimulationResult, path: Path) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    writer = None
-    try:
-        for name in result.strategies:
-            frame = result.runs(name)
-            frame["product"] = frame["product"].astype(str)
-            frame.insert(0, "strategy", name)
-            table = pa.Table.from_pandas(frame, preserve_index=False)
-            if writer is None:
-                writer = pq.ParquetWriter(path, table.schema, compression="zstd")
-            writer.write_table(table)
-    finally:
-        if writer is not None:
-            writer.close()
-
-
-def _write_files(result: SimulationResult, d: Path, report: bool) -> None:
-    t0 = time.perf_counter()
-    summary = result.summary()
-    summary.to_csv(d / "summary.csv", index=False)
-    _write_runs(result, d / "runs.parquet")
-    timeseries = result.timeseries()
-    timeseries.to_parquet(d / "timeseries.parquet", index=False, compression="zstd")
-    arrays = {
-        f"s{k}.{a}": np.asarray(getattr(s, a))
-        for k, s in enumerate(result.strategies.values())
-        for a in _ARRAYS
-        if getattr(s, a) is not None
-    }
-    _write_npz(d / "traces.npz", arrays)
-    (d / "scenario.resolved.yaml").write_text(_yaml_text(result), encoding="utf-8")
-    if report:
-        from .report import write_report
-
-        write_report(result, d, summary=summary, timeseries=timeseries)
-    sc = result.scenario
-    manifest = {
-        "format": "disruptsim-result",
-        "format_version": FORMAT_VERSION,
-        "disruptsim_version": __version__,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "scenario": {
-            "name": result.scenario_name,
-            "description": sc.description
-            if sc is not None
-            else result.info.get("scenario_description", ""),
-            "path": str(sc.path)
-            if sc is not None and sc.path is not None
-            else result.info.get("scenario_path"),
-            "sha256": sc.sha256 if sc is not None else result.info.get("scenario_sha256"),
-            "horizon_days": next(iter(result.strategies.values())).horizon_days,
-        },
-        "seed": result.seed,
-        "generator": result.generator,
-        "runs": result.n_runs,
-        "strategies": {
-            name: {
-                "products": list(s.products),
-                "row_labels": list(s.row_labels),
-                "trace_runs": int(s.trace_fulfilment.shape[0]),
-            }
-            for name, s in result.strategies.items()
-        },
-        "units": result.product_units(),
-        "timings": {**result.timings, "save": time.perf_counter() - t0},
-        "machine": machine_info(),
-        "info": result.info,
-    }
-    manifest["files"] = {
-        str(p.relative_to(d)): _sha256(p) for p in sorted(d.rglob("*")) if p.is_file()
-    }
-    text = json.dumps(manifest, indent=2, default=str)
-    (d / "manifest.json").write_text(text + "\n", encoding="utf-8")
-
-
-def _save(result: SimulationResult, target: Path, *, force: bool, report: bool) -> Path:
-    check_output_dir(target, force)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
-    try:
-        _write_files(result, tmp, report)
-        os.chmod(tmp, 0o777 & ~_umask())
-        _replace_dir(tmp, target, force)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return target
-
-
-def _read_scenario(d: Path, manifest: dict[str, Any]) -> Scenario | None:
-    try:
-        from . import load_scenario
-
-        scenario = load_scenario(d / "scenario.resolved.yaml")
-    except Exception as error:  # a result stays readable when its scenario is not
-        warnings.warn(
-            f"{d / 'scenario.resolved.yaml'}: scenario not restored: {error}", stacklevel=3
-        )
-        return None
-    meta = manifest["scenario"]
-    path = Path(meta["path"]) if meta.get("path") else None
-    return replace(scenario, path=path, sha256=meta.get("sha256"))
-
-
-def _load(d: Path) -> SimulationResult:
-    import pyarrow.parquet as pq
-
-    manifest_path = d / "manifest.json"
-    if not manifest_path.is_file():
-        raise FileNotFoundError(errno.ENOENT, "not a disruptsim result (no manifest.json)", str(d))
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    if (
-        manifest.get("format") != "disruptsim-result"
-        or manifest.get("format_version") != FORMAT_VERSION
-    ):
-        raise ValueError(
-            f"{manifest_path}: unsupported result format {manifest.get('format_version')!r}"
-        )
-    runs = int(manifest["runs"])
-    table = pq.read_table(d / "runs.parquet").to_pandas()
-    strategies: dict[str, StrategyResult] = {}
-    with np.load(d / "traces.npz") as npz:
-        for k, (name, meta) in enumerate(manifest["strategies"].items()):
-            products = tuple(meta["products"])
-            labels = tuple(meta.get("row_labels") or (*products, SYSTEM))
-            sub = table[table["strategy"] == name]
-            code = pd.Categorical(sub["product"], categories=labels).codes
-            order = np.lexsort((code, sub["run"].to_numpy()))
-            values = sub[list(METRICS)].to_numpy(dtype=np.float64)[order]
-            arrays = {a: npz[f"s{k}.{a}"] if f"s{k}.{a}" in npz.files else None for a in _ARRAYS}
-            strategies[name] = StrategyResult(
-                products=products,
-                metrics=values.reshape(runs, len(labels), len(METRICS)),
-                row_labels=labels,
-                **arrays,
-            )
-    info = dict(manifest.get("info") or {})
-    info.setdefault("units", manifest.get("units", {}))
-    meta = manifest["scenario"]
-    info.setdefault("scenario_name", meta.get("name"))
-    info.setdefault("scenario_description", meta.get("description", ""))
-    info.setdefault("scenario_path", meta.get("path"))
-    info.setdefault("scenario_sha256", meta.get("sha256"))
-    timings = {k: v for k, v in manifest.get("timings", {}).items() if k != "save"}
-    result = SimulationResult(
-        scenario=_read_scenario(d, manifest),
-        seed=int(manifest["seed"]),
-        n_runs=runs,
-        strategies=strategies,
-        generator=manifest["generator"],
-        timings=timings,
-        info=info,
-    )
-    result._resolved_yaml = (d / "scenario.resolved.yaml").read_text(encoding="utf-8")
-    return result
+        return load_result(directory)

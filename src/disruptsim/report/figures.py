@@ -92,6 +92,21 @@ def _grid(n: int, ncols: int = 3) -> tuple[int, int]:
     return math.ceil(n / ncols), ncols
 
 
+def _product_panels(
+    products: Sequence[str], row_height: float, extra_height: float
+) -> tuple[Figure, np.ndarray]:
+    """One panel per product, two columns sharing the day axis (spare panels hidden)."""
+    nrows, ncols = _grid(len(products), 2)
+    fig = _figure(5.6 * ncols, row_height * nrows + extra_height)
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True)
+    for ax in axes.flat[: len(products)]:
+        ax.set_xlabel("Day of horizon (days)")
+        ax.xaxis.set_tick_params(labelbottom=True)
+    for ax in axes.flat[len(products) :]:
+        ax.set_visible(False)
+    return fig, axes
+
+
 def _label(product: str, units: dict[str, str]) -> str:
     return "System (all final demand)" if product == SYSTEM else product
 
@@ -110,24 +125,16 @@ def fulfilment_figure(result: SimulationResult, ts: pd.DataFrame, product: str) 
         d = sub[sub["strategy"] == name]
         day = d["day"].to_numpy()
         c = colors[name]
-        ax.fill_between(
-            day,
-            d["fulfilment_p5"],
-            d["fulfilment_p95"],
-            color=c,
-            alpha=0.15,
-            lw=0,
-            label="5–95% of traced runs",
-        )
-        ax.fill_between(
-            day,
-            d["fulfilment_p25"],
-            d["fulfilment_p75"],
-            color=c,
-            alpha=0.35,
-            lw=0,
-            label="25–75% of traced runs",
-        )
+        for low, high, alpha in ((5, 95, 0.15), (25, 75, 0.35)):
+            ax.fill_between(
+                day,
+                d[f"fulfilment_p{low}"],
+                d[f"fulfilment_p{high}"],
+                color=c,
+                alpha=alpha,
+                lw=0,
+                label=f"{low}–{high}% of traced runs",
+            )
         ax.plot(day, d["fulfilment_p50"], color=c, lw=0.8, ls="--", label="median (traced runs)")
         ax.plot(day, d["mean_fulfilment"], color="black", lw=1.4, label="mean (all runs)")
         lows.append(np.nanmin(d[["fulfilment_p5", "mean_fulfilment"]].to_numpy(), initial=1.0))
@@ -321,9 +328,7 @@ def shortage_figure(result: SimulationResult, ts: pd.DataFrame, products: Sequen
     """Share of runs in shortage on each day, all strategies on one panel per product."""
     names = list(result.strategies)
     colors = strategy_colors(names)
-    nrows, ncols = _grid(len(products), 2)
-    fig = _figure(5.6 * ncols, 3.0 * nrows + 0.5)
-    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True)
+    fig, axes = _product_panels(products, 3.0, 0.5)
     for k, product in enumerate(products):
         ax = axes.flat[k]
         sub = ts[ts["product"] == product]
@@ -336,10 +341,6 @@ def shortage_figure(result: SimulationResult, ts: pd.DataFrame, products: Sequen
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
-        ax.set_xlabel("Day of horizon (days)")
-        ax.xaxis.set_tick_params(labelbottom=True)
-    for ax in axes.flat[len(products) :]:
-        ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(
         handles,
@@ -365,9 +366,7 @@ def stock_figure(result: SimulationResult, ts: pd.DataFrame, products: Sequence[
     names = list(result.strategies)
     colors = strategy_colors(names)
     units = result.product_units()
-    nrows, ncols = _grid(len(products), 2)
-    fig = _figure(5.6 * ncols, 3.2 * nrows + 0.4)
-    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True)
+    fig, axes = _product_panels(products, 3.2, 0.4)
     for k, product in enumerate(products):
         ax = axes.flat[k]
         sub = ts[ts["product"] == product]
@@ -386,10 +385,6 @@ def stock_figure(result: SimulationResult, ts: pd.DataFrame, products: Sequence[
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="lower left")
-        ax.set_xlabel("Day of horizon (days)")
-        ax.xaxis.set_tick_params(labelbottom=True)
-    for ax in axes.flat[len(products) :]:
-        ax.set_visible(False)
     fig.suptitle("Stock level: mean over all runs (line), 5–95% of traced runs (band)", fontsize=12)
     return fig
 

@@ -40,8 +40,8 @@ from disruptsim import bench, engine  # noqa: E402
 FULL = {
     "n_products": 50,
     "kernel_runs": 65_536,
-    "numpy_batches": [1024, 4096, 16384],
-    "numpy_runs": 16384,
+    "numpy_batches": [1024, 4096, 16384, 32768],
+    "numpy_runs": 32768,
     "reference_runs": 10,
     "boario_repeats": 3,
     "quiet_runs": 1000,
@@ -49,8 +49,8 @@ FULL = {
 QUICK = {
     "n_products": 50,
     "kernel_runs": 8192,
-    "numpy_batches": [2048],
-    "numpy_runs": 2048,
+    "numpy_batches": [4096],
+    "numpy_runs": 4096,
     "reference_runs": 2,
     "boario_repeats": 1,
     "quiet_runs": 500,

@@ -97,3 +97,14 @@ def test_bit_identical_in_separate_processes_with_1_and_2_threads():
         )
         digests.add(out.stdout.strip().splitlines()[-1])
     assert len(digests) == 1
+
+
+def test_a_subset_of_strategies_gives_the_same_runs(scenario):
+    """Streams are keyed by hazard and product name, so a strategy's futures do not depend
+    on which other strategies are simulated beside it."""
+    every = ds.simulate(scenario, runs=150, seed=9)
+    for name in scenario.strategy_names[1:]:
+        alone = ds.simulate(scenario, runs=150, seed=9, strategies=[name])
+        assert alone.strategy_names == ("baseline", name)
+        np.testing.assert_array_equal(alone.strategies[name].metrics, every.strategies[name].metrics)
+        np.testing.assert_array_equal(alone.strategies["baseline"].metrics, every.strategies["baseline"].metrics)

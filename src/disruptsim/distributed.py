@@ -51,7 +51,7 @@ from .engine import (
     Timings,
     batch_bounds,
     merge_batch,
-    new_accumulators,
+    prepare_study,
 )
 from .scenario.model import Scenario
 
@@ -533,11 +533,7 @@ def simulate_distributed(
         Dask missing, scheduler unreachable, no worker, version mismatch, workers dying.
     """
     _distributed()
-    timings = Timings()
-    t0 = time.perf_counter()
-    plan = BatchPlan.build(scenario, seed, strategies, trace_runs, keep, runs)
-    acc = new_accumulators(plan, runs)
-    timings.compile = time.perf_counter() - t0
+    plan, acc, timings = prepare_study(scenario, runs, seed, strategies, trace_runs, keep)
     token = uuid.uuid4().hex[:12]
     t = time.perf_counter()
     with connect(scheduler, n_workers=n_workers, timeout=connect_timeout) as client:

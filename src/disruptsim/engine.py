@@ -250,6 +250,23 @@ def new_accumulators(plan: BatchPlan, runs: int) -> dict[str, StrategyAccumulato
     }
 
 
+def prepare_study(
+    scenario: Scenario,
+    runs: int,
+    seed: int,
+    strategies: Sequence[str],
+    trace_runs: int,
+    keep: str,
+) -> tuple[BatchPlan, dict[str, StrategyAccumulator], Timings]:
+    """Compile the plan and allocate the accumulators of a study (timed as ``compile``)."""
+    timings = Timings()
+    t0 = time.perf_counter()
+    plan = BatchPlan.build(scenario, seed, strategies, trace_runs, keep, runs)
+    acc = new_accumulators(plan, runs)
+    timings.compile = time.perf_counter() - t0
+    return plan, acc, timings
+
+
 def simulate_local(
     scenario: Scenario,
     runs: int,
@@ -263,11 +280,7 @@ def simulate_local(
     keep: str = "all",
 ) -> tuple[dict[str, StrategyAccumulator], Timings]:
     """Simulate ``runs`` runs of every strategy in this process (numba threads)."""
-    timings = Timings()
-    t0 = time.perf_counter()
-    plan = BatchPlan.build(scenario, seed, strategies, trace_runs, keep, runs)
-    acc = new_accumulators(plan, runs)
-    timings.compile = time.perf_counter() - t0
+    plan, acc, timings = prepare_study(scenario, runs, seed, strategies, trace_runs, keep)
     with numba_threads(threads):
         for r0, r1 in batch_bounds(runs, batch_runs):
             for name, batch in simulate_batch(plan, r0, r1, timings).items():

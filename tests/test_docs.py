@@ -117,6 +117,8 @@ def test_doc_examples_run(doc, tmp_path, monkeypatch):
     ]
     if not runnable:
         pytest.skip(f"{doc.name} has no runnable examples")
+    if any("dask" in b.code for b in runnable):
+        pytest.importorskip("distributed", reason=f"{doc.name}'s examples need disruptsim[dask]")
     work = scratch_dir(tmp_path)
     monkeypatch.chdir(work)
     monkeypatch.setenv("MPLBACKEND", "Agg")

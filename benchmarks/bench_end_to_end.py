@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -43,14 +44,21 @@ def cli() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "disruptsim"]
 
 
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed(
     args: list[str], env: dict[str, str] | None = None
-) -> tuple[float, subprocess.CompletedProcess]:
+) -> tuple[float, subprocess.CompletedProcess, float]:
+    """Wall time, the finished process, and its CPU time (user + system, all threads)."""
+    c0 = _children_cpu_s()
     t0 = time.perf_counter()
     proc = subprocess.run(
         args, capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=_common.ROOT
     )
-    return time.perf_counter() - t0, proc
+    return time.perf_counter() - t0, proc, _children_cpu_s() - c0
 
 
 def run_scenario(path: Path, runs: int, workdir: Path, report: bool, env=None) -> dict[str, Any]:

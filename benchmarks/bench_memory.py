@@ -97,12 +97,13 @@ def main() -> None:
         simulate_rows.append(row)
 
     if keep_supported:
-        for keep in args.keep.split(","):
-            for strategies in [["baseline"], None] if args.all_strategies else [["baseline"]]:
+        for keep in [k for k in args.keep.split(",") if k]:
+            choices = [None] if keep == "auto" else [["baseline"]]
+            if args.all_strategies and keep != "auto":
+                choices.append(None)
+            for strategies in choices:
                 which = "baseline" if strategies else "all strategies"
                 simulate(f"keep={keep!r}, {which}", runs, strategies, {"keep": keep})
-        if not args.all_strategies:
-            simulate("keep='auto', all strategies", runs, None, {"keep": "auto"})
     else:
         # Every product's row of every run: 10^6 runs would need metrics_mb(10^6, 51)
         # = 8.2 GiB per strategy, so measure at a run count that fits.

@@ -148,7 +148,8 @@ def main() -> None:
         cold = run_scenario(_common.ROOT / "scenarios" / COLD_SCENARIO, 1000, work, True, env)
         cold_compile = kernel_cache_load_s(env={"NUMBA_CACHE_DIR": str(work / "numba-cache-2")})
         out.print(
-            f"cold first run ({COLD_SCENARIO}, 1,000 runs): {cold['wall_s']:.1f} s; kernel compile alone {cold_compile:.1f} s"
+            f"cold first run ({COLD_SCENARIO}, 1,000 runs): {cold['wall_s']:.1f} s "
+            f"({cold.get('cpu_s', float('nan')):.1f} CPU-s); kernel compile alone {cold_compile:.1f} s"
         )
 
     by_key = {(r["scenario"], r["report"]): r for r in rows}

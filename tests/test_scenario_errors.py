@@ -372,6 +372,8 @@ def test_several_errors_are_all_reported_in_file_order(write_yaml):
     assert messages(path) == [
         f"{path}:2:1: horizon_days: expected a number >= 1, found -1",
         f"{path}:6:5: products.part.unit_value: expected a number, found 'ten' (a string)",
+        f"{path}:7:5: products.part.sources: shares of the sources sum to 0.9, expected 1 "
+        "(CHN: 0.8, domestic: 0.1)",
         f"{path}:12:15: products.widget.sources.XXX: unknown country code 'XXX'; expected an ISO "
         "3166-1 alpha-3 code such as 'DEU', 'EU27', 'ROW' or a region declared under regions",
         f"{path}:13:23: products.widget.inputs.bolt: unknown product 'bolt'; "

@@ -27,7 +27,7 @@ from .frozen import FrozenDict, freeze, freeze_model
 from .messages import KeyPath, format_path
 from .model import Scenario, Strategy
 from .schema import Hazard, Product, ScenarioFile, Shock, World
-from .schema_errors import Issue, data_path, existing_prefix, schema_issues
+from .schema_errors import Issue, existing_prefix, schema_issues
 from .yamlio import Document, from_mapping, read_file
 
 __all__ = ["BASELINE", "deep_merge", "load_scenario"]
@@ -178,6 +178,19 @@ def _validate(model: type[World], data: Mapping[str, Any]) -> tuple[Any, list[Is
         return None, schema_issues(error, model, data)
 
 
+# Keys the whole-world checks read: an item whose error is in one of them is skipped.
+_CHECKED_KEYS = {"sources", "inputs", "countries", "products", "reshoring", "name"}
+# Neutral values for required keys the whole-world checks do not read.
+_PLACEHOLDERS = {
+    "unit": "",
+    "unit_value": 0.0,
+    "annual_probability": 0.0,
+    "severity": 0.0,
+    "duration_days": 1.0,
+    "start_day": 0,
+}
+
+
 def _best_effort_world(data: Mapping[str, Any]) -> tuple[World | None, list[Issue]]:
     """The validated world, or, if it is invalid, a partial one for the whole-world checks.
 
@@ -189,18 +202,23 @@ def _best_effort_world(data: Mapping[str, Any]) -> tuple[World | None, list[Issu
     if world is not None or not isinstance(data.get("products"), dict):
         return world, issues
 
-    def each(model: type, value: Any) -> Any:
+    def each(model: type, value: Any, repaired: bool = False) -> Any:
         try:
             return model.model_validate(value)
         except ValidationError as error:
             errors = error.errors(include_url=False)
-            if any(e["type"] != "extra_forbidden" for e in errors):
-                return None
-        # Only unknown keys (typos, reported already): check the rest as if they were absent.
-        stripped = value
-        for e in errors:
-            stripped = _without(stripped, data_path(stripped, tuple(e["loc"])))
-        return each(model, stripped) if stripped != value else None
+        if repaired or not isinstance(value, dict):
+            return None
+        # The errors are reported already: check the rest as if the failing keys were
+        # absent, with a neutral value for the required ones the whole-world checks ignore.
+        failing = {e["loc"][0] for e in errors if e["loc"]}
+        if failing & _CHECKED_KEYS:
+            return None
+        stripped = {k: v for k, v in value.items() if k not in failing}
+        for key in failing:
+            if key in _PLACEHOLDERS and key in model.model_fields:
+                stripped[key] = _PLACEHOLDERS[key]
+        return each(model, stripped, repaired=True)
 
     pieces = {"products": {k: each(Product, v) for k, v in data["products"].items()}}
     for key, model in (("hazards", Hazard), ("shocks", Shock)):

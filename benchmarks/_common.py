@@ -44,6 +44,22 @@ def write_json(name: str, args: argparse.Namespace, payload: dict[str, Any]) -> 
     return path
 
 
+def run_header(info: dict[str, Any], note: str | None) -> dict[str, Any]:
+    """The ``system``, ``load_average_end`` and ``notes`` entries of a results file.
+
+    ``info`` is ``bench.system_info()`` from the start of the run; the threading layer
+    and the load average are read again at the end (numba picks its layer on first use).
+    """
+    from disruptsim import bench
+
+    end = bench.system_info()
+    return {
+        "system": {**info, "threading_layer": end["threading_layer"]},
+        "load_average_end": end["load_average"],
+        "notes": [note] if note else [],
+    }
+
+
 def _plain(value: Any) -> Any:
     if hasattr(value, "item"):  # numpy scalars
         return value.item()

@@ -193,9 +193,7 @@ def main() -> None:
         "bench_end_to_end",
         args,
         {
-            "system": info,
-            "load_average_end": bench.system_info()["load_average"],
-            "notes": [note] if note else [],
+            **_common.run_header(info, note),
             "cli": cli(),
             "runs": runs,
             "warm_version_s": version,

@@ -130,9 +130,7 @@ def main() -> None:
         "bench_kernel",
         args,
         {
-            "system": {**info, "threading_layer": bench.system_info()["threading_layer"]},
-            "load_average_end": bench.system_info()["load_average"],
-            "notes": [note] if note else [],
+            **_common.run_header(info, note),
             "config": cfg,
             "warm_up_s": warm,
             "throughput": rows,

@@ -300,9 +300,7 @@ def main() -> None:
         "compare",
         args,
         {
-            "system": {**info, "threading_layer": bench.system_info()["threading_layer"]},
-            "load_average_end": bench.system_info()["load_average"],
-            "notes": [note] if note else [],
+            **_common.run_header(info, note),
             "config": cfg,
             "kernel_before": [t.as_dict() for t in kernel_before.values()],
             "kernel_after": [t.as_dict() for t in kernel_after.values()],

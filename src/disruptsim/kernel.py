@@ -165,7 +165,6 @@ def simulate_run(
     sys_last_short = -1
     sys_short_days = 0
     sys_min = 1.0
-    n_low = 0
     t = 0
     while t < T:
         # Events in force today; the next start after today.
@@ -214,10 +213,6 @@ def simulate_run(
                 for d in range(t, t1):
                     for i in range(P):
                         trace_phi[d, i] = 1.0
-            n_low = 0
-            for i in range(P):
-                if stock[i] < m.stock_target[i]:
-                    n_low += 1
             t = t1
             continue
 
@@ -360,10 +355,6 @@ def simulate_run(
             if sys_first_short < 0:
                 sys_first_short = t
             sys_last_short = t
-        n_low = 0
-        for i in range(P):
-            if stock[i] < m.stock_target[i]:
-                n_low += 1
         t += 1
 
     # Finalise per product.

@@ -155,22 +155,6 @@ def _merge_hint(baseline: Any, override: Any) -> str:
     )
 
 
-def _without(data: Any, path: tuple) -> Any:
-    """Copy of ``data`` without the key at ``path`` (copies only along the path)."""
-    if not path or not isinstance(data, dict | list):
-        return data
-    head, rest = path[0], path[1:]
-    if isinstance(data, dict):
-        if head not in data:
-            return data
-        if not rest:
-            return {k: v for k, v in data.items() if k != head}
-        return {**data, head: _without(data[head], rest)}
-    if not isinstance(head, int) or not 0 <= head < len(data):
-        return data
-    return [*data[:head], _without(data[head], rest), *data[head + 1 :]]
-
-
 def _validate(model: type[World], data: Mapping[str, Any]) -> tuple[Any, list[Issue]]:
     try:
         return model.model_validate(data), []

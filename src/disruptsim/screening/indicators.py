@@ -1,0 +1,266 @@
+"""Dependency indicators of one importer (a country or a bloc), per product and year.
+
+Pure functions of :class:`~disruptsim.screening.readers.TradeData`; the method, its sources
+and its limits are in ``docs/screening.md``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .countries import bloc_members
+from .readers import TradeData
+
+__all__ = [
+    "COLUMNS",
+    "CRMA_MAX_SHARE",
+    "EXTRA_SHARE_THRESHOLD",
+    "HHI_THRESHOLD",
+    "NO_EXPORTS_RATIO",
+    "RATIO_THRESHOLD",
+    "indicators",
+    "supplier_shares",
+]
+
+HHI_THRESHOLD = 0.4
+"""HHI above which imports (or world exports) are concentrated: SWD(2021) 352, CEPII GeoDep."""
+RATIO_THRESHOLD = 1.0
+"""Imports over exports above which domestic supply cannot substitute (both methods)."""
+EXTRA_SHARE_THRESHOLD = 0.5
+"""Extra-bloc share of imports above which the EU method counts a product dependent."""
+CRMA_MAX_SHARE = 0.65
+"""Critical Raw Materials Act (Regulation 2024/1252): no third country above 65%."""
+NO_EXPORTS_RATIO = 9999.0
+"""Imports-over-exports ratio written when the importer exports nothing (CEPII's rule)."""
+
+COLUMNS = (
+    "year",
+    "product",
+    "extra_imports",
+    "intra_imports",
+    "extra_exports",
+    "extra_import_tonnes",
+    "suppliers",
+    "hhi_extra",
+    "import_export_ratio",
+    "extra_share",
+    "top_supplier",
+    "top_share",
+    "world_export_hhi",
+    "effective_top_supplier",
+    "effective_top_share",
+    "effective_hhi",
+    "geodep_criteria",
+    "flag_eu2021",
+    "flag_geodep",
+    "flag_crma65",
+)
+"""Columns of the screening table, in order (see ``docs/screening.md``)."""
+
+_C = 1024  # country indices are below this (int16 labels of at most ~300 countries)
+
+
+def _sum_by(keys: np.ndarray, values: np.ndarray) -> pd.Series:
+    """Sums of ``values`` by integer key, sorted by key."""
+    return pd.Series(values).groupby(keys, sort=True).sum()
+
+
+def _hhi_and_top(tk: np.ndarray, who: np.ndarray, value: np.ndarray) -> pd.DataFrame:
+    """Per ``tk``: total, HHI of the shares of ``who``, the largest ``who`` and its share.
+
+    Ties for the largest are broken by the lower index (the alphabetical label).
+    """
+    frame = pd.DataFrame({"tk": tk, "who": who, "value": value})
+    frame = frame.groupby(["tk", "who"], sort=True, as_index=False)["value"].sum()
+    frame = frame[frame["value"] > 0]
+    total = frame.groupby("tk", sort=True)["value"].sum()
+    share = frame["value"].to_numpy() / total.loc[frame["tk"]].to_numpy()
+    hhi = pd.Series(share**2).groupby(frame["tk"].to_numpy(), sort=True).sum()
+    order = np.lexsort((frame["who"].to_numpy(), -frame["value"].to_numpy(), frame["tk"].to_numpy()))
+    first = frame.iloc[order].drop_duplicates("tk")
+    top = first.set_index("tk")
+    return pd.DataFrame(
+        {
+            "total": total,
+            "hhi": hhi,
+            "top": top["who"],
+            "top_share": top["value"] / total,
+        }
+    )
+
+
+def supplier_shares(data: TradeData, importer: str) -> pd.DataFrame:
+    """Extra-bloc imports of ``importer`` by (year, product, supplier).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``year``, ``product``, ``supplier`` (label), ``value`` (thousand USD),
+        ``tonnes`` (NaN if any flow lacks a quantity) and ``share`` of the product's
+        extra-bloc imports that year.
+    """
+    inside = _inside(data, importer)
+    mask = inside[data.importer] & ~inside[data.exporter]
+    frame = pd.DataFrame(
+        {
+            "year": data.year[mask],
+            "product": data.product[mask],
+            "supplier": data.exporter[mask],
+            "value": data.value[mask],
+            "tonnes": data.quantity[mask],
+        }
+    )
+    frame["missing"] = frame["tonnes"].isna()
+    frame["tonnes"] = frame["tonnes"].fillna(0.0)
+    grouped = frame.groupby(["year", "product", "supplier"], sort=True, as_index=False).sum()
+    grouped["tonnes"] = grouped["tonnes"].where(grouped.pop("missing") == 0)
+    grouped["share"] = grouped["value"] / grouped.groupby(["year", "product"])["value"].transform("sum")
+    grouped["supplier"] = np.asarray(data.countries, dtype=object)[grouped["supplier"].to_numpy()]
+    return grouped
+
+
+def _inside(data: TradeData, importer: str) -> np.ndarray:
+    members = bloc_members(importer)
+    return np.array([c in members for c in data.countries], dtype=bool)
+
+
+def _keys(data: TradeData, mask: np.ndarray | slice) -> np.ndarray:
+    return data.year[mask].astype(np.int64) * 1_000_000 + data.product[mask]
+
+
+def effective_origins(data: TradeData, importer: str, extra: pd.DataFrame, world: pd.Series) -> pd.DataFrame:
+    """One step back through each supplier's own imports of the same product.
+
+    A supplier ``p`` that exports ``X_p`` and imports ``M_p`` of a product is taken to ship
+    a fraction ``a_p = min(1, M_p / X_p)`` of foreign content, spread over its own
+    suppliers in proportion to its imports from them; the rest is its own. Content from the
+    importer's own bloc is labelled with the importer's name.
+
+    Parameters
+    ----------
+    extra : DataFrame
+        Index ``tkc`` (year-product-supplier key), column ``share`` of extra-bloc imports.
+    world : Series
+        World exports indexed by ``tkc``.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``tk``, ``origin`` (country index; ``len(countries)`` for the bloc) and
+        ``share`` of the importer's extra-bloc imports that comes from that origin.
+    """
+    inside = _inside(data, importer)
+    tk_s = extra.index.to_numpy() // _C
+    supplier = extra.index.to_numpy() % _C
+    share = extra["share"].to_numpy()
+    # The suppliers' own imports of the products they ship to the importer.
+    candidates = ~inside[data.importer]
+    rows = np.flatnonzero(candidates)
+    tkp = _keys(data, rows) * _C + data.importer[rows]
+    rows = rows[np.isin(tkp, extra.index.to_numpy())]
+    tkp = _keys(data, rows) * _C + data.importer[rows]
+    origin = data.exporter[rows].astype(np.int64)
+    origin = np.where(inside[origin], len(data.countries), origin)
+    by_origin = pd.Series(data.value[rows]).groupby([tkp, origin], sort=True).sum()
+    imported = by_origin.groupby(level=0).sum()
+    exported = world.reindex(imported.index).to_numpy()
+    foreign = pd.Series(np.minimum(1.0, imported.to_numpy() / exported), index=imported.index)
+    a = foreign.reindex(extra.index, fill_value=0.0).to_numpy()
+    own = pd.DataFrame({"tk": tk_s, "origin": supplier, "share": share * (1.0 - a)})
+    key = by_origin.index.get_level_values(0).to_numpy()
+    weight = (
+        extra["share"].reindex(key).to_numpy()
+        * foreign.reindex(key).to_numpy()
+        * by_origin.to_numpy()
+        / imported.reindex(key).to_numpy()
+    )
+    indirect = pd.DataFrame(
+        {"tk": key // _C, "origin": by_origin.index.get_level_values(1).to_numpy(), "share": weight}
+    )
+    both = pd.concat([own, indirect], ignore_index=True)
+    return both.groupby(["tk", "origin"], sort=True, as_index=False)["share"].sum()
+
+
+def indicators(data: TradeData, importer: str = "EU27") -> pd.DataFrame:
+    """The screening table of ``importer``: one row per (year, product) it imports.
+
+    Only products with imports from outside the importer (outside the bloc) that year have
+    a row. Values are in thousand USD, as in BACI. Columns: :data:`COLUMNS`, described in
+    ``docs/screening.md``.
+    """
+    inside = _inside(data, importer)
+    label = np.asarray([*data.countries, importer], dtype=object)
+    m_in, x_in = inside[data.importer], inside[data.exporter]
+    extra_mask = m_in & ~x_in
+    tk_extra = _keys(data, extra_mask)
+    exporter = data.exporter[extra_mask].astype(np.int64)
+    extra = _hhi_and_top(tk_extra, exporter, data.value[extra_mask])
+    by_supplier = _sum_by(tk_extra * _C + exporter, data.value[extra_mask])
+    by_supplier = pd.DataFrame({"share": by_supplier.to_numpy() / extra["total"].reindex(by_supplier.index.to_numpy() // _C).to_numpy()}, index=by_supplier.index)
+    index = extra.index
+    # Tonnes only where every flow has a quantity (a partial sum would understate).
+    q = data.quantity[extra_mask]
+    tonnes = _sum_by(tk_extra, np.nan_to_num(q)).where(_sum_by(tk_extra, np.isnan(q)) == 0)
+    suppliers = pd.Series(exporter).groupby(tk_extra, sort=True).nunique()
+    intra = _sum_by(_keys(data, m_in & x_in), data.value[m_in & x_in]).reindex(index, fill_value=0.0)
+    out_mask = x_in & ~m_in
+    exports = _sum_by(_keys(data, out_mask), data.value[out_mask]).reindex(index, fill_value=0.0)
+    # World exports of the products imported, by exporting country.
+    rows = np.flatnonzero(np.isin(_keys(data, slice(None)), index.to_numpy()))
+    tk_all = _keys(data, rows)
+    world_who = data.exporter[rows].astype(np.int64)
+    world = _hhi_and_top(tk_all, world_who, data.value[rows])
+    world_by_exporter = _sum_by(tk_all * _C + world_who, data.value[rows])
+    effective = effective_origins(data, importer, by_supplier, world_by_exporter)
+    eff = _hhi_and_top(effective["tk"].to_numpy(), effective["origin"].to_numpy(), effective["share"].to_numpy())
+
+    total = extra["total"]
+    ratio = np.where(exports.to_numpy() > 0, total.to_numpy() / np.where(exports > 0, exports, 1.0), NO_EXPORTS_RATIO)
+    table = pd.DataFrame(
+        {
+            "year": (index.to_numpy() // 1_000_000).astype(np.int64),
+            "product": [f"{k:06d}" for k in index.to_numpy() % 1_000_000],
+            "extra_imports": total.to_numpy(),
+            "intra_imports": intra.to_numpy(),
+            "extra_exports": exports.to_numpy(),
+            "extra_import_tonnes": tonnes.reindex(index).to_numpy(),
+            "suppliers": suppliers.reindex(index).to_numpy().astype(np.int64),
+            "hhi_extra": extra["hhi"].to_numpy(),
+            "import_export_ratio": ratio,
+            "extra_share": total.to_numpy() / (total.to_numpy() + intra.to_numpy()),
+            "top_supplier": label[extra["top"].to_numpy().astype(np.int64)],
+            "top_share": extra["top_share"].to_numpy(),
+            "world_export_hhi": world["hhi"].reindex(index).to_numpy(),
+            "effective_top_supplier": label[eff["top"].reindex(index).to_numpy().astype(np.int64)],
+            "effective_top_share": eff["top_share"].reindex(index).to_numpy(),
+            "effective_hhi": eff["hhi"].reindex(index).to_numpy(),
+        }
+    )
+    table["geodep_criteria"] = (
+        (table["hhi_extra"] > HHI_THRESHOLD)
+        & (table["world_export_hhi"] > HHI_THRESHOLD)
+        & (table["import_export_ratio"] > RATIO_THRESHOLD)
+    )
+    table["flag_eu2021"] = (
+        (table["hhi_extra"] > HHI_THRESHOLD)
+        & (table["import_export_ratio"] > RATIO_THRESHOLD)
+        & (table["extra_share"] > EXTRA_SHARE_THRESHOLD)
+    )
+    table["flag_geodep"] = _two_of_three(table)
+    table["flag_crma65"] = table["top_share"] > CRMA_MAX_SHARE
+    return table.loc[:, list(COLUMNS)]
+
+
+def _two_of_three(table: pd.DataFrame) -> pd.Series:
+    """GeoDep's persistence rule: the criteria hold in at least 2 of the years t-2, t-1, t.
+
+    A year absent from the data (or a product not imported that year) counts as not met.
+    """
+    met = table.set_index(["product", "year"])["geodep_criteria"]
+    lookup = met.to_dict()
+    counts = [
+        sum(lookup.get((p, y - lag), False) for lag in (0, 1, 2))
+        for p, y in zip(table["product"], table["year"], strict=True)
+    ]
+    return pd.Series(np.asarray(counts) >= 2, index=table.index)

@@ -19,6 +19,8 @@ _LAZY = {
     "simulate": ("disruptsim.simulation", "simulate"),
     "SimulationResult": ("disruptsim.results", "SimulationResult"),
     "BackendError": ("disruptsim.distributed", "BackendError"),
+    "screen": ("disruptsim.screening", "screen"),
+    "draft_scenario": ("disruptsim.screening", "draft_scenario"),
 }
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -27,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .distributed import BackendError
     from .results import SimulationResult
     from .scenario import Scenario, load_scenario
+    from .screening import draft_scenario, screen
     from .simulation import simulate
 
 
@@ -52,6 +55,8 @@ __all__ = [
     "SimulationResult",
     "__version__",
     "compile",
+    "draft_scenario",
     "load_scenario",
+    "screen",
     "simulate",
 ]

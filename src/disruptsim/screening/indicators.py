@@ -17,10 +17,13 @@ __all__ = [
     "CRMA_MAX_SHARE",
     "EXTRA_SHARE_THRESHOLD",
     "HHI_THRESHOLD",
+    "KEY_BASE",
     "NO_EXPORTS_RATIO",
     "RATIO_THRESHOLD",
     "indicators",
+    "foreign_content",
     "supplier_shares",
+    "world_exports",
 ]
 
 HHI_THRESHOLD = 0.4
@@ -58,7 +61,9 @@ COLUMNS = (
 )
 """Columns of the screening table, in order (see ``docs/screening.md``)."""
 
-_C = 1024  # country indices are below this (int16 labels of at most ~300 countries)
+KEY_BASE = 1024
+"""Keys of (year, product, country) are ``(year * 10**6 + product) * KEY_BASE + country``
+(country indices are below it: a code table has at most a few hundred labels)."""
 
 
 def _sum_by(keys: np.ndarray, values: np.ndarray) -> pd.Series:
@@ -77,7 +82,9 @@ def _hhi_and_top(tk: np.ndarray, who: np.ndarray, value: np.ndarray) -> pd.DataF
     total = frame.groupby("tk", sort=True)["value"].sum()
     share = frame["value"].to_numpy() / total.loc[frame["tk"]].to_numpy()
     hhi = pd.Series(share**2).groupby(frame["tk"].to_numpy(), sort=True).sum()
-    order = np.lexsort((frame["who"].to_numpy(), -frame["value"].to_numpy(), frame["tk"].to_numpy()))
+    order = np.lexsort(
+        (frame["who"].to_numpy(), -frame["value"].to_numpy(), frame["tk"].to_numpy())
+    )
     first = frame.iloc[order].drop_duplicates("tk")
     top = first.set_index("tk")
     return pd.DataFrame(
@@ -97,8 +104,8 @@ def supplier_shares(data: TradeData, importer: str) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``year``, ``product``, ``supplier`` (label), ``value`` (thousand USD),
-        ``tonnes`` (NaN if any flow lacks a quantity) and ``share`` of the product's
-        extra-bloc imports that year.
+        ``tonnes`` (NaN if any flow lacks a quantity), ``share`` of the product's
+        extra-bloc imports that year and ``key`` (for :func:`foreign_content`).
     """
     inside = _inside(data, importer)
     mask = inside[data.importer] & ~inside[data.exporter]
@@ -115,7 +122,12 @@ def supplier_shares(data: TradeData, importer: str) -> pd.DataFrame:
     frame["tonnes"] = frame["tonnes"].fillna(0.0)
     grouped = frame.groupby(["year", "product", "supplier"], sort=True, as_index=False).sum()
     grouped["tonnes"] = grouped["tonnes"].where(grouped.pop("missing") == 0)
-    grouped["share"] = grouped["value"] / grouped.groupby(["year", "product"])["value"].transform("sum")
+    grouped["share"] = grouped["value"] / grouped.groupby(["year", "product"])["value"].transform(
+        "sum"
+    )
+    grouped["key"] = (
+        grouped["year"].to_numpy(np.int64) * 1_000_000 + grouped["product"].to_numpy()
+    ) * KEY_BASE + grouped["supplier"].to_numpy()
     grouped["supplier"] = np.asarray(data.countries, dtype=object)[grouped["supplier"].to_numpy()]
     return grouped
 
@@ -129,57 +141,62 @@ def _keys(data: TradeData, mask: np.ndarray | slice) -> np.ndarray:
     return data.year[mask].astype(np.int64) * 1_000_000 + data.product[mask]
 
 
-def effective_origins(data: TradeData, importer: str, extra: pd.DataFrame, world: pd.Series) -> pd.DataFrame:
-    """One step back through each supplier's own imports of the same product.
+def foreign_content(
+    data: TradeData, importer: str, suppliers: np.ndarray, world: pd.Series
+) -> pd.DataFrame:
+    """Where each supplier's shipments come from, one step back through its own imports.
 
-    A supplier ``p`` that exports ``X_p`` and imports ``M_p`` of a product is taken to ship
-    a fraction ``a_p = min(1, M_p / X_p)`` of foreign content, spread over its own
-    suppliers in proportion to its imports from them; the rest is its own. Content from the
-    importer's own bloc is labelled with the importer's name.
+    A supplier ``p`` that exports ``X_p`` and imports ``M_p`` of a product in a year is
+    taken to ship a fraction ``a_p = min(1, M_p / X_p)`` of foreign content, spread over its
+    own suppliers in proportion to its imports from them; the rest, ``1 - a_p``, is its own.
+    Content from inside the importer (its bloc) gets the index ``len(data.countries)``.
 
     Parameters
     ----------
-    extra : DataFrame
-        Index ``tkc`` (year-product-supplier key), column ``share`` of extra-bloc imports.
+    suppliers : numpy.ndarray
+        Keys ``(year * 1e6 + product) * 1024 + supplier`` of the suppliers to trace.
     world : Series
-        World exports indexed by ``tkc``.
+        Exports of every exporter, indexed by the same kind of key.
 
     Returns
     -------
     DataFrame
-        Columns ``tk``, ``origin`` (country index; ``len(countries)`` for the bloc) and
-        ``share`` of the importer's extra-bloc imports that comes from that origin.
+        Columns ``key`` (a supplier's key), ``origin`` (country index) and ``weight``; the
+        weights of one key sum to 1.
     """
     inside = _inside(data, importer)
-    tk_s = extra.index.to_numpy() // _C
-    supplier = extra.index.to_numpy() % _C
-    share = extra["share"].to_numpy()
-    # The suppliers' own imports of the products they ship to the importer.
-    candidates = ~inside[data.importer]
-    rows = np.flatnonzero(candidates)
-    tkp = _keys(data, rows) * _C + data.importer[rows]
-    rows = rows[np.isin(tkp, extra.index.to_numpy())]
-    tkp = _keys(data, rows) * _C + data.importer[rows]
+    rows = np.flatnonzero(~inside[data.importer])
+    key = _keys(data, rows) * KEY_BASE + data.importer[rows]
+    rows = rows[np.isin(key, suppliers)]
+    key = _keys(data, rows) * KEY_BASE + data.importer[rows]
     origin = data.exporter[rows].astype(np.int64)
     origin = np.where(inside[origin], len(data.countries), origin)
-    by_origin = pd.Series(data.value[rows]).groupby([tkp, origin], sort=True).sum()
+    by_origin = pd.Series(data.value[rows]).groupby([key, origin], sort=True).sum()
+    by_origin = by_origin[by_origin > 0]
     imported = by_origin.groupby(level=0).sum()
-    exported = world.reindex(imported.index).to_numpy()
-    foreign = pd.Series(np.minimum(1.0, imported.to_numpy() / exported), index=imported.index)
-    a = foreign.reindex(extra.index, fill_value=0.0).to_numpy()
-    own = pd.DataFrame({"tk": tk_s, "origin": supplier, "share": share * (1.0 - a)})
-    key = by_origin.index.get_level_values(0).to_numpy()
-    weight = (
-        extra["share"].reindex(key).to_numpy()
-        * foreign.reindex(key).to_numpy()
-        * by_origin.to_numpy()
-        / imported.reindex(key).to_numpy()
+    foreign = pd.Series(
+        np.minimum(1.0, imported.to_numpy() / world.reindex(imported.index).to_numpy()),
+        index=imported.index,
     )
+    a = foreign.reindex(suppliers, fill_value=0.0).to_numpy()
+    own = pd.DataFrame({"key": suppliers, "origin": suppliers % KEY_BASE, "weight": 1.0 - a})
+    traced = by_origin.index.get_level_values(0).to_numpy()
     indirect = pd.DataFrame(
-        {"tk": key // _C, "origin": by_origin.index.get_level_values(1).to_numpy(), "share": weight}
+        {
+            "key": traced,
+            "origin": by_origin.index.get_level_values(1).to_numpy(),
+            "weight": foreign.reindex(traced).to_numpy()
+            * by_origin.to_numpy()
+            / imported.reindex(traced).to_numpy(),
+        }
     )
     both = pd.concat([own, indirect], ignore_index=True)
-    return both.groupby(["tk", "origin"], sort=True, as_index=False)["share"].sum()
+    return both.groupby(["key", "origin"], sort=True, as_index=False)["weight"].sum()
+
+
+def world_exports(data: TradeData, rows: np.ndarray | slice) -> pd.Series:
+    """Exports by (year-product-exporter key) over ``rows``."""
+    return _sum_by(_keys(data, rows) * KEY_BASE + data.exporter[rows], data.value[rows])
 
 
 def indicators(data: TradeData, importer: str = "EU27") -> pd.DataFrame:
@@ -196,27 +213,36 @@ def indicators(data: TradeData, importer: str = "EU27") -> pd.DataFrame:
     tk_extra = _keys(data, extra_mask)
     exporter = data.exporter[extra_mask].astype(np.int64)
     extra = _hhi_and_top(tk_extra, exporter, data.value[extra_mask])
-    by_supplier = _sum_by(tk_extra * _C + exporter, data.value[extra_mask])
-    by_supplier = pd.DataFrame({"share": by_supplier.to_numpy() / extra["total"].reindex(by_supplier.index.to_numpy() // _C).to_numpy()}, index=by_supplier.index)
+    by_supplier = _sum_by(tk_extra * KEY_BASE + exporter, data.value[extra_mask])
+    by_supplier = by_supplier[by_supplier > 0]
+    totals = extra["total"].reindex(by_supplier.index.to_numpy() // KEY_BASE).to_numpy()
+    by_supplier = pd.DataFrame({"share": by_supplier.to_numpy() / totals}, index=by_supplier.index)
     index = extra.index
     # Tonnes only where every flow has a quantity (a partial sum would understate).
     q = data.quantity[extra_mask]
     tonnes = _sum_by(tk_extra, np.nan_to_num(q)).where(_sum_by(tk_extra, np.isnan(q)) == 0)
     suppliers = pd.Series(exporter).groupby(tk_extra, sort=True).nunique()
-    intra = _sum_by(_keys(data, m_in & x_in), data.value[m_in & x_in]).reindex(index, fill_value=0.0)
+    intra = _sum_by(_keys(data, m_in & x_in), data.value[m_in & x_in]).reindex(
+        index, fill_value=0.0
+    )
     out_mask = x_in & ~m_in
     exports = _sum_by(_keys(data, out_mask), data.value[out_mask]).reindex(index, fill_value=0.0)
     # World exports of the products imported, by exporting country.
     rows = np.flatnonzero(np.isin(_keys(data, slice(None)), index.to_numpy()))
     tk_all = _keys(data, rows)
-    world_who = data.exporter[rows].astype(np.int64)
-    world = _hhi_and_top(tk_all, world_who, data.value[rows])
-    world_by_exporter = _sum_by(tk_all * _C + world_who, data.value[rows])
-    effective = effective_origins(data, importer, by_supplier, world_by_exporter)
-    eff = _hhi_and_top(effective["tk"].to_numpy(), effective["origin"].to_numpy(), effective["share"].to_numpy())
+    world = _hhi_and_top(tk_all, data.exporter[rows].astype(np.int64), data.value[rows])
+    content = foreign_content(
+        data, importer, by_supplier.index.to_numpy(), world_exports(data, rows)
+    )
+    weight = by_supplier["share"].reindex(content["key"]).to_numpy() * content["weight"].to_numpy()
+    eff = _hhi_and_top(content["key"].to_numpy() // KEY_BASE, content["origin"].to_numpy(), weight)
 
     total = extra["total"]
-    ratio = np.where(exports.to_numpy() > 0, total.to_numpy() / np.where(exports > 0, exports, 1.0), NO_EXPORTS_RATIO)
+    ratio = np.where(
+        exports.to_numpy() > 0,
+        total.to_numpy() / np.where(exports > 0, exports, 1.0),
+        NO_EXPORTS_RATIO,
+    )
     table = pd.DataFrame(
         {
             "year": (index.to_numpy() // 1_000_000).astype(np.int64),

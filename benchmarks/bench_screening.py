@@ -129,8 +129,8 @@ def main() -> None:
     figures["peak_bytes"] = max(figures["peak_bytes"], 0)
     print(
         f"screened {rows:,} rows ({size / 1e6:.0f} MB of CSV) in {figures['wall_s']:.1f} s wall "
-        f"(target < {TARGET_SECONDS:.0f} s), peak RSS {figures['peak_bytes'] / 1e9:.2f} GB "
-        f"(target < {TARGET_BYTES / 1e9:.1f} GB); {figures['rows_out']:,} product rows, "
+        f"(target < {TARGET_SECONDS:.0f} s), peak RSS {figures['peak_bytes'] / 1024**3:.2f} GiB "
+        f"(target < {TARGET_BYTES / 1024**3:.0f} GiB); {figures['rows_out']:,} product rows, "
         f"{figures['flagged_eu2021']:,} flagged (EU 2021 criteria)"
     )
     within = figures["wall_s"] < TARGET_SECONDS and figures["peak_bytes"] < TARGET_BYTES

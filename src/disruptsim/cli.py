@@ -25,6 +25,7 @@ from . import __version__
 from .errors import ScenarioError
 from .runcmd import DEFAULT_RUNS, parse_strategies, run_study
 from .scenario import Scenario, ScenarioFile, load_scenario
+from .screencmd import draft_command, screen_command
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
@@ -282,6 +283,10 @@ def bench(
     from .bench import bench_command
 
     bench_command(quick=quick, json_path=json_file)
+
+
+app.command("screen")(reports_errors(screen_command))
+app.command("draft")(reports_errors(draft_command))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -144,7 +144,10 @@ def main() -> None:
             **figures,
             "peak_bytes_children": children,
             "within_targets": within,
-            **run_header(info, "wall time includes Python start, imports, reading, indicators, CSV and HTML output"),
+            **run_header(
+                info,
+                "wall time includes Python start, imports, reading, indicators, CSV and HTML output",
+            ),
         },
     )
 

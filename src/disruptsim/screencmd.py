@@ -143,12 +143,14 @@ def screen_command(
 
 def _pairs(items: list[str] | None, option: str, number: bool) -> dict[str, float | str]:
     """``HS6=VALUE`` options as a mapping."""
+    from .screening.countries import ARGUMENTS
+
     out: dict[str, float | str] = {}
     for item in items or []:
         code, sep, value = item.partition("=")
         if not sep or not code.strip() or not value.strip():
             raise ScenarioError(
-                Problem(None, None, None, option, f"expected HS6=VALUE, found {item!r}")
+                Problem(ARGUMENTS, None, None, option, f"expected HS6=VALUE, found {item!r}")
             )
         if number:
             try:
@@ -156,7 +158,7 @@ def _pairs(items: list[str] | None, option: str, number: bool) -> dict[str, floa
             except ValueError:
                 raise ScenarioError(
                     Problem(
-                        None,
+                        ARGUMENTS,
                         None,
                         None,
                         option,

@@ -108,7 +108,8 @@ def numbers(values: pa.Array, position: Position, column: str, optional: bool) -
         array = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
     else:
         text = pc.utf8_trim_whitespace(_as_text(values))
-        missing = pc.fill_null(pc.is_in(text, value_set=pa.array(_MISSING)), True)
+        missing = pc.or_kleene(pc.is_null(text), pc.is_in(text, value_set=pa.array(_MISSING)))
+        missing = pc.fill_null(missing, True)
         valid = pc.fill_null(pc.match_substring_regex(text, _NUMBER), False)
         bad = pc.invert(valid) if not optional else pc.and_not(pc.invert(valid), missing)
         if pc.any(bad).as_py():

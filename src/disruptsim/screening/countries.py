@@ -21,6 +21,7 @@ import pycountry
 from ..errors import Problem, ScenarioError
 
 __all__ = [
+    "ARGUMENTS",
     "BLOCS",
     "COMTRADE_EXCEPTIONS",
     "EU27",
@@ -51,6 +52,9 @@ this composition to every year it reads, as the Commission's screenings do."""
 BLOCS: Mapping[str, frozenset[str]] = {"EU27": EU27}
 """Importers screened as the sum of their members, trade between members excluded."""
 
+ARGUMENTS = "<arguments>"
+"""The ``file`` of a problem with an argument of a function or command (no file involved)."""
+
 _ISO_ALPHA3 = frozenset(c.alpha_3 for c in pycountry.countries)
 _NUMERIC_LIMIT = 1000  # numeric country codes have at most three digits
 
@@ -69,7 +73,7 @@ def bloc_members(importer: str) -> frozenset[str]:
         return frozenset({importer})
     raise ScenarioError(
         Problem(
-            None,
+            ARGUMENTS,
             None,
             None,
             "importer",

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import Problem, ScenarioError
-from .countries import CountryTable, bloc_members
+from .countries import ARGUMENTS, CountryTable, bloc_members
 from .indicators import KEY_BASE, foreign_content, supplier_shares, world_exports
 from .output import write_all
 from .readers import TradeData, read_trade
@@ -32,7 +32,7 @@ _ROUND = 4  # digits of shares and exposure weights
 
 
 def _error(path: str, message: str) -> ScenarioError:
-    return ScenarioError(Problem(None, None, None, path, message))
+    return ScenarioError(Problem(ARGUMENTS, None, None, path, message))
 
 
 def _hs6(code: object) -> int:
@@ -56,11 +56,13 @@ class _Product:
     top_country: str | None = None
 
 
-def _rounded(weights: Mapping[str, float], absorb: str) -> dict[str, float]:
-    """Weights rounded to :data:`_ROUND` digits; ``absorb`` takes the rounding so they sum to 1."""
+def _rounded(weights: Mapping[str, float]) -> dict[str, float]:
+    """Weights rounded to :data:`_ROUND` digits, summing to 1 (the largest takes the
+    rounding); zero weights dropped."""
     out = {k: round(v, _ROUND) for k, v in weights.items()}
-    out[absorb] = round(out[absorb] + 1.0 - sum(out.values()), _ROUND)
-    return {k: v for k, v in out.items() if v > 0 or k == absorb}
+    largest = max(out, key=lambda k: (out[k], k))
+    out[largest] = round(out[largest] + 1.0 - sum(out.values()), _ROUND)
+    return {k: v for k, v in out.items() if v > 0}
 
 
 def _merged(
@@ -92,19 +94,27 @@ def _product(
     rows = shares[(shares["year"] == year) & (shares["product"] == code)]
     if rows.empty:
         raise _error(where, f"no imports of {hs6} into {importer} from outside it in {year}")
-    value, tonnes = rows["value"].sum(), rows["tonnes"].sum(min_count=len(rows))
-    if not np.isfinite(tonnes) or tonnes <= 0:
+    value = rows["value"].sum()
+    measured = rows["tonnes"].notna() & (rows["tonnes"] > 0)
+    if not measured.any():
         raise _error(
             where,
-            f"the trade data give no quantity (tonnes) for every import of {hs6} in {year}: unit value and demand cannot be derived",
+            f"the trade data give no quantity (tonnes) for the imports of {hs6} in {year}: unit value and demand cannot be derived",
         )
-    by_quantity = bool((rows["tonnes"] > 0).all())
+    usd_per_tonne = rows.loc[measured, "value"].sum() * 1000.0 / rows.loc[measured, "tonnes"].sum()
+    tonnes = value * 1000.0 / usd_per_tonne  # suppliers without tonnes at the others' unit value
+    by_quantity = bool(measured.all())
     basis = rows["tonnes"] if by_quantity else rows["value"]
     import_weights = dict(zip(rows["supplier"], basis / basis.sum(), strict=True))
     notes = [
         f"imports from outside {importer}, {year}: {value:,.0f} thousand USD, {tonnes:,.1f} t "
         f"from {len(rows)} suppliers; source shares by {'tonnes' if by_quantity else 'value'}"
     ]
+    if not by_quantity:
+        missing = rows.loc[~measured, "value"].sum() / value
+        notes.append(
+            f"{missing:.0%} of the value has no tonnes: its tonnes estimated at the unit value of the rest"
+        )
     if production is None:
         consumption, domestic = tonnes, 0.0
         notes.append(
@@ -127,12 +137,11 @@ def _product(
     }
     if domestic > 0:
         sources["domestic"] = domestic
-    largest = max(sources, key=lambda k: (sources[k], k))
-    sources = _rounded(sources, largest)
+    sources = _rounded(sources)
     product = _Product(
         code=hs6,
         name=name,
-        unit_value=round(value * 1000.0 / tonnes * eur_per_usd, 2),
+        unit_value=round(usd_per_tonne * eur_per_usd, 2),
         demand_per_day=round(consumption / DAYS_PER_YEAR, 6),
         sources=sources,
         notes=notes,
@@ -176,7 +185,7 @@ def _exposures(data, importer, rows, sources, min_share, codes) -> dict[str, dic
         if weights.get(supplier, 0.0) >= 1.0 - 0.5 * 10**-_ROUND:
             continue
         merged = _merged(weights, min_share, codes, keep=(supplier, importer))
-        out[supplier] = _rounded(merged, supplier)
+        out[supplier] = _rounded(merged)
     return out
 
 
@@ -260,7 +269,7 @@ def _yaml(
     out += [
         "strategies:",
         "  baseline: {}",
-        "  stockpile_90d:",
+        "  stockpile_90d:  # ASSUMPTION: a placeholder strategy; write the ones to compare",
         '    description: "Placeholder: a strategic stock of 90 days of demand of each product"',
         "    products:",
     ]

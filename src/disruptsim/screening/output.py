@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..errors import Problem, ScenarioError
 
-__all__ = ["csv_safe", "write_all", "write_table"]
+__all__ = ["csv_safe", "table_writer", "write_all"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -27,13 +27,12 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """Write a table as CSV or Parquet, chosen by the file's suffix."""
-    suffix = path.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        frame.to_parquet(path, index=False)
-    else:
-        csv_safe(frame).to_csv(path, index=False)
+def table_writer(frame: pd.DataFrame, target: Path) -> Callable[[Path], None]:
+    """A writer of ``frame`` in the format of ``target``'s suffix: Parquet for ``.parquet``
+    or ``.pq``, else CSV (text cells made safe for spreadsheets)."""
+    if target.suffix.lower() in (".parquet", ".pq"):
+        return lambda path: frame.to_parquet(path, index=False)
+    return lambda path: csv_safe(frame).to_csv(path, index=False)
 
 
 def _check_targets(targets: Mapping[Path, Callable[[Path], None]], force: bool) -> None:

@@ -31,7 +31,7 @@ from .columns import (
     select,
 )
 from .comtrade import is_comtrade, read_comtrade
-from .countries import CountryTable
+from .countries import ARGUMENTS, CountryTable
 from .locate import first_bad_line, header_of
 
 __all__ = ["BACI_COLUMNS", "TradeData", "read_trade"]
@@ -116,9 +116,10 @@ def _read_baci(
 ) -> None:
     file = os.fspath(path)
     parquet = path.suffix.lower() in (".parquet", ".pq")
-    header, batches = _baci_batches(path, file, parquet)
+    header = pq.read_schema(path).names if parquet else header_of(path, file)
     position = Position(file, header, parquet)
     try:
+        _, batches = _baci_batches(path, file, parquet)
         for batch in batches:
             _baci_batch(batch, table, chunks, position, years, products)
             position.rows_before += batch.num_rows
@@ -205,10 +206,14 @@ def read_trade(
         paths = [paths]
     files = [Path(p) for p in paths]
     if not files:
-        raise fail(None, None, None, "no trade files given", "paths")
+        raise fail(ARGUMENTS, None, None, "no trade files given", "paths")
     if layout not in ("auto", "baci", "comtrade"):
         raise fail(
-            None, None, None, f"expected 'auto', 'baci' or 'comtrade', found {layout!r}", "layout"
+            ARGUMENTS,
+            None,
+            None,
+            f"expected 'auto', 'baci' or 'comtrade', found {layout!r}",
+            "layout",
         )
     table = country_codes or CountryTable.default()
     wanted_years = None if years is None else np.fromiter(years, dtype=np.int64)

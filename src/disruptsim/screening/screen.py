@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import Problem, ScenarioError
-from .countries import CountryTable, bloc_members, read_country_codes
+from .countries import ARGUMENTS, CountryTable, bloc_members, read_country_codes
 from .indicators import indicators
-from .output import write_all, write_table
+from .output import table_writer, write_all
 from .page import screening_page
 from .readers import read_trade
 
@@ -44,7 +44,7 @@ def parse_years(years: Years) -> list[int] | None:
             return sorted({int(y) for y in text.split(",")})
         raise ScenarioError(
             Problem(
-                None,
+                ARGUMENTS,
                 None,
                 None,
                 "years",
@@ -141,7 +141,7 @@ def screen(
     if wanted is not None and len(data) == 0:
         raise ScenarioError(
             Problem(
-                None,
+                ARGUMENTS,
                 None,
                 None,
                 "years",
@@ -151,7 +151,7 @@ def screen(
     table = rank(indicators(data, importer))
     targets = {}
     if out is not None:
-        targets[Path(out)] = lambda path: write_table(table, path)
+        targets[Path(out)] = table_writer(table, Path(out))
     if html is not None:
         text = screening_page(table, importer, data.files, table_of_codes.source)
         targets[Path(html)] = lambda path: path.write_text(text, encoding="utf-8")

@@ -14,23 +14,19 @@ from .errors import ScenarioError
 _LAZY = {
     "load_scenario": ("disruptsim.scenario", "load_scenario"),
     "Scenario": ("disruptsim.scenario", "Scenario"),
-    "compile": ("disruptsim.compiler", "compile_strategy"),
-    "CompiledModel": ("disruptsim.compiler", "CompiledModel"),
-    "simulate": ("disruptsim.simulation", "simulate"),
-    "SimulationResult": ("disruptsim.results", "SimulationResult"),
-    "BackendError": ("disruptsim.distributed", "BackendError"),
+    "simulate": ("disruptsim.run.simulation", "simulate"),
+    "SimulationResult": ("disruptsim.results.result", "SimulationResult"),
+    "BackendError": ("disruptsim.run.distributed", "BackendError"),
     "screen": ("disruptsim.screening", "screen"),
     "draft_scenario": ("disruptsim.screening", "draft_scenario"),
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .compiler import CompiledModel
-    from .compiler import compile_strategy as compile
-    from .distributed import BackendError
-    from .results import SimulationResult
+    from .results.result import SimulationResult
+    from .run.distributed import BackendError
+    from .run.simulation import simulate
     from .scenario import Scenario, load_scenario
     from .screening import draft_scenario, screen
-    from .simulation import simulate
 
 
 def __getattr__(name: str):
@@ -49,12 +45,10 @@ def __dir__():
 
 __all__ = [
     "BackendError",
-    "CompiledModel",
     "Scenario",
     "ScenarioError",
     "SimulationResult",
     "__version__",
-    "compile",
     "draft_scenario",
     "load_scenario",
     "screen",

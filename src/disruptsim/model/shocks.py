@@ -26,9 +26,10 @@ from typing import NamedTuple
 import numpy as np
 from scipy import stats
 
-from .compiler import CompiledModel, whole_days
-from .scenario.model import Scenario
-from .scenario.schema import Hazard, World
+from ..conventions import whole_days
+from ..scenario.model import Scenario
+from ..scenario.schema import Hazard, World
+from .compiler import CompiledModel
 
 GENERATOR = "numpy.random.Philox (counter-based), keyed by SeedSequence(seed, spawn_key=stream)"
 TRUNCATION = 1e-15

@@ -1,7 +1,7 @@
 """The ``disruptsim screen`` and ``disruptsim draft`` commands: thin layers over
 :func:`disruptsim.screen` and :func:`disruptsim.draft_scenario` (see ``docs/screening.md``).
 
-The functions here are registered on the application in :mod:`disruptsim.cli`; the heavy
+The functions here are registered on the application in :mod:`disruptsim.cli` (its ``__init__``); the heavy
 imports (pandas, pyarrow) happen when a command runs.
 """
 
@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from .errors import Problem, ScenarioError
+from ..errors import Problem, ScenarioError
 
 __all__ = ["draft_command", "screen_command"]
 
@@ -123,7 +123,7 @@ def screen_command(
     ranked table and the page, atomically. Exit status: 0 ok, 2 bad input (the message names
     file, line and column).
     """
-    from .screening import screen
+    from ..screening import screen
 
     table = screen(
         files,
@@ -143,7 +143,7 @@ def screen_command(
 
 def _pairs(items: list[str] | None, option: str, number: bool) -> dict[str, float | str]:
     """``HS6=VALUE`` options as a mapping."""
-    from .screening.countries import ARGUMENTS
+    from ..screening.countries import ARGUMENTS
 
     out: dict[str, float | str] = {}
     for item in items or []:
@@ -226,7 +226,7 @@ def draft_command(
     demand from imports (or apparent consumption with --production); hazards and strategies
     are placeholders marked ASSUMPTION. The draft validates; check it with disruptsim validate.
     """
-    from .screening import draft_scenario
+    from ..screening import draft_scenario
 
     codes = [code.strip() for item in products for code in item.split(",") if code.strip()]
     text = draft_scenario(

@@ -6,10 +6,10 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..model.shocks import GENERATOR
+from ..results.result import SimulationResult, StrategyResult
+from ..scenario.model import Scenario
 from .engine import DEFAULT_BATCH_RUNS, DEFAULT_TRACE_RUNS, simulate_local
-from .results import SimulationResult, StrategyResult
-from .scenario.model import Scenario
-from .shocks import GENERATOR
 
 
 def _select_strategies(scenario: Scenario, strategies: Sequence[str] | None) -> list[str]:
@@ -82,7 +82,7 @@ def simulate(
 
     Raises
     ------
-    disruptsim.distributed.BackendError
+    disruptsim.run.distributed.BackendError
         With ``backend="dask"``: Dask not installed, scheduler unreachable, no workers.
 
     Examples
@@ -95,7 +95,9 @@ def simulate(
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
         raise ValueError(f"runs must be a positive integer, got {runs!r}")
     if batch_runs is None:
-        batch_runs = DEFAULT_BATCH_RUNS if backend == "local" else min(4096, max(256, -(-runs // 32)))
+        batch_runs = (
+            DEFAULT_BATCH_RUNS if backend == "local" else min(4096, max(256, -(-runs // 32)))
+        )
     if batch_runs < 1:
         raise ValueError(f"batch_runs must be a positive integer, got {batch_runs!r}")
     if trace_runs < 0:

@@ -7,7 +7,7 @@ scenario YAML for chosen products from the same data. See ``docs/screening.md``.
 
 from __future__ import annotations
 
-from importlib.resources import files
+from pathlib import Path
 
 from .countries import BLOCS, COMTRADE_EXCEPTIONS, EU27, CountryTable, read_country_codes
 from .draft import draft_scenario
@@ -27,6 +27,6 @@ __all__ = [
     "screen",
 ]
 
-SAMPLE_TRADE_FILE = files(__package__) / "data" / "baci_synthetic.csv"
+SAMPLE_TRADE_FILE = Path(__file__).resolve().parent / "data" / "baci_synthetic.csv"
 """A small synthetic trade file in the BACI layout, installed with the package (for examples
 and tests; its numbers are made up, see ``docs/screening.md``)."""

@@ -107,7 +107,7 @@ def main() -> None:
     p.add_argument("--data", type=Path, default=None, help="reuse or keep the generated CSV here")
     args = p.parse_args()
     rows = 1_000_000 if args.quick else 11_000_000
-    from disruptsim import bench
+    from disruptsim.run import bench
 
     info = bench.system_info()
     with tempfile.TemporaryDirectory() as scratch:

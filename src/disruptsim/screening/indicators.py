@@ -76,24 +76,24 @@ def _hhi_and_top(tk: np.ndarray, who: np.ndarray, value: np.ndarray) -> pd.DataF
 
     Ties for the largest are broken by the lower index (the alphabetical label).
     """
-    frame = pd.DataFrame({"tk": tk, "who": who, "value": value})
-    frame = frame.groupby(["tk", "who"], sort=True, as_index=False)["value"].sum()
-    frame = frame[frame["value"] > 0]
-    total = frame.groupby("tk", sort=True)["value"].sum()
-    share = frame["value"].to_numpy() / total.loc[frame["tk"]].to_numpy()
-    hhi = pd.Series(share**2).groupby(frame["tk"].to_numpy(), sort=True).sum()
-    order = np.lexsort(
-        (frame["who"].to_numpy(), -frame["value"].to_numpy(), frame["tk"].to_numpy())
-    )
-    first = frame.iloc[order].drop_duplicates("tk")
-    top = first.set_index("tk")
+    by_who = _sum_by(tk.astype(np.int64) * KEY_BASE + who, value)
+    by_who = by_who[by_who > 0]
+    key = by_who.index.to_numpy()
+    amount = by_who.to_numpy()
+    group = key // KEY_BASE
+    total = _sum_by(group, amount)
+    share = amount / total.reindex(group).to_numpy()
+    hhi = _sum_by(group, share**2)
+    # Sorted by (tk, who): the first maximum of a group is the lowest index among ties.
+    top = pd.Series(amount, index=key).groupby(group, sort=True).idxmax().to_numpy()
     return pd.DataFrame(
         {
             "total": total,
             "hhi": hhi,
-            "top": top["who"],
-            "top_share": top["value"] / total,
-        }
+            "top": top % KEY_BASE,
+            "top_share": by_who.reindex(top).to_numpy() / total.to_numpy(),
+        },
+        index=total.index,
     )
 
 
@@ -167,31 +167,28 @@ def foreign_content(
     inside = _inside(data, importer)
     rows = np.flatnonzero(~inside[data.importer])
     key = _keys(data, rows) * KEY_BASE + data.importer[rows]
-    rows = rows[np.isin(key, suppliers)]
-    key = _keys(data, rows) * KEY_BASE + data.importer[rows]
+    traced = np.isin(key, suppliers)
+    rows, key = rows[traced], key[traced]
     origin = data.exporter[rows].astype(np.int64)
     origin = np.where(inside[origin], len(data.countries), origin)
-    by_origin = pd.Series(data.value[rows]).groupby([key, origin], sort=True).sum()
-    by_origin = by_origin[by_origin > 0]
-    imported = by_origin.groupby(level=0).sum()
+    by_pair = _sum_by(key * KEY_BASE + origin, data.value[rows])
+    by_pair = by_pair[by_pair > 0]
+    pair, amount = by_pair.index.to_numpy(), by_pair.to_numpy()
+    buyer = pair // KEY_BASE  # the supplier whose own imports these are
+    imported = _sum_by(buyer, amount)
     foreign = pd.Series(
         np.minimum(1.0, imported.to_numpy() / world.reindex(imported.index).to_numpy()),
         index=imported.index,
     )
     a = foreign.reindex(suppliers, fill_value=0.0).to_numpy()
-    own = pd.DataFrame({"key": suppliers, "origin": suppliers % KEY_BASE, "weight": 1.0 - a})
-    traced = by_origin.index.get_level_values(0).to_numpy()
-    indirect = pd.DataFrame(
-        {
-            "key": traced,
-            "origin": by_origin.index.get_level_values(1).to_numpy(),
-            "weight": foreign.reindex(traced).to_numpy()
-            * by_origin.to_numpy()
-            / imported.reindex(traced).to_numpy(),
-        }
+    weight = np.concatenate(
+        [1.0 - a, foreign.reindex(buyer).to_numpy() * amount / imported.reindex(buyer).to_numpy()]
     )
-    both = pd.concat([own, indirect], ignore_index=True)
-    return both.groupby(["key", "origin"], sort=True, as_index=False)["weight"].sum()
+    both = _sum_by(np.concatenate([suppliers * KEY_BASE + suppliers % KEY_BASE, pair]), weight)
+    both_key = both.index.to_numpy()
+    return pd.DataFrame(
+        {"key": both_key // KEY_BASE, "origin": both_key % KEY_BASE, "weight": both.to_numpy()}
+    )
 
 
 def world_exports(data: TradeData, rows: np.ndarray | slice) -> pd.Series:
@@ -229,11 +226,10 @@ def indicators(data: TradeData, importer: str = "EU27") -> pd.DataFrame:
     exports = _sum_by(_keys(data, out_mask), data.value[out_mask]).reindex(index, fill_value=0.0)
     # World exports of the products imported, by exporting country.
     rows = np.flatnonzero(np.isin(_keys(data, slice(None)), index.to_numpy()))
-    tk_all = _keys(data, rows)
-    world = _hhi_and_top(tk_all, data.exporter[rows].astype(np.int64), data.value[rows])
-    content = foreign_content(
-        data, importer, by_supplier.index.to_numpy(), world_exports(data, rows)
-    )
+    exported = world_exports(data, rows)
+    by_exporter = exported.index.to_numpy()
+    world = _hhi_and_top(by_exporter // KEY_BASE, by_exporter % KEY_BASE, exported.to_numpy())
+    content = foreign_content(data, importer, by_supplier.index.to_numpy(), exported)
     weight = by_supplier["share"].reindex(content["key"]).to_numpy() * content["weight"].to_numpy()
     eff = _hhi_and_top(content["key"].to_numpy() // KEY_BASE, content["origin"].to_numpy(), weight)
 

@@ -255,3 +255,34 @@ def test_copy_of_the_sample_keeps_its_indicators(tmp_path):
     copy = tmp_path / "copy.csv"
     shutil.copy(SAMPLE_TRADE_FILE, copy)
     pd.testing.assert_frame_equal(ds.screen(copy), ds.screen(SAMPLE_TRADE_FILE))
+
+
+def test_byte_order_mark_and_windows_line_ends(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(
+        b"\xef\xbb\xbft,i,j,k,v,q\r\n2023,156,842,280461,5,1\r\n2023,156,842,280461,x,1\r\n"
+    )
+    [problem] = error_of(path).problems
+    assert (problem.line, problem.column) == (3, 5)
+    path.write_bytes(b"\xef\xbb\xbft,i,j,k,v,q\r\n2023,156,842,280461,5,1\r\n")
+    assert list(read_trade(path).value) == [5.0]
+    # Nothing imported by the EU: an empty table, not an error.
+    assert ds.screen(path).empty
+    assert len(ds.screen(path, importer="USA")) == 1
+
+
+def test_legacy_comtrade_layout(tmp_path):
+    lines = [
+        "Year,Trade Flow Code,Reporter Code,Partner Code,Commodity Code,Trade Value (US$),Netweight (kg)",
+        "2019,1,251,156,280461,60000,30000",
+        "2019,2,156,276,280461,20000,8000",
+        "2019,3,251,156,280461,5000,1",
+    ]
+    path = write(tmp_path, "\n".join(lines) + "\n", "legacy.csv")
+    data = read_trade(path)
+    labels = np.asarray(data.countries)
+    assert sorted(zip(labels[data.exporter], labels[data.importer], data.value, strict=True)) == [
+        ("CHN", "DEU", 20.0),
+        ("CHN", "FRA", 60.0),
+    ]
+    assert set(data.year) == {2019}

@@ -286,3 +286,9 @@ def test_legacy_comtrade_layout(tmp_path):
         ("CHN", "FRA", 60.0),
     ]
     assert set(data.year) == {2019}
+
+
+def test_a_file_that_is_not_parquet(tmp_path):
+    path = write(tmp_path, "t,i,j,k,v,q\n", "trade.parquet")
+    [problem] = error_of(path).problems
+    assert problem.file == str(path) and "not a readable Parquet file" in problem.message

@@ -74,7 +74,10 @@ def _columns(file: str, header: list[str]) -> dict[str, str]:
 
 def _read_table(path: Path, file: str) -> tuple[list[str], pa.Table, bool]:
     if path.suffix.lower() in (".parquet", ".pq"):
-        table = pq.read_table(path)
+        try:
+            table = pq.read_table(path)
+        except pa.ArrowInvalid as error:
+            raise fail(file, None, None, f"not a readable Parquet file ({error})") from None
         return table.schema.names, table, True
     header = header_of(path, file)
     names = _columns(file, header)

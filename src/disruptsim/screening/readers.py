@@ -70,6 +70,14 @@ class TradeData:
         return len(self.value)
 
 
+def parquet_names(path: Path, file: str) -> list[str]:
+    """The column names of a Parquet file; an error naming the file if it is not one."""
+    try:
+        return pq.read_schema(path).names
+    except pa.ArrowInvalid as error:
+        raise fail(file, None, None, f"not a readable Parquet file ({error})") from None
+
+
 def _baci_batches(
     path: Path, file: str, parquet: bool
 ) -> tuple[list[str], Iterator[pa.RecordBatch]]:
@@ -116,7 +124,7 @@ def _read_baci(
 ) -> None:
     file = os.fspath(path)
     parquet = path.suffix.lower() in (".parquet", ".pq")
-    header = pq.read_schema(path).names if parquet else header_of(path, file)
+    header = parquet_names(path, file) if parquet else header_of(path, file)
     position = Position(file, header, parquet)
     try:
         _, batches = _baci_batches(path, file, parquet)
@@ -165,7 +173,7 @@ def _baci_batch(
 
 def _layout_of(path: Path, file: str) -> str:
     if path.suffix.lower() in (".parquet", ".pq"):
-        names = pq.read_schema(path).names
+        names = parquet_names(path, file)
     else:
         names = header_of(path, file)
     return "comtrade" if is_comtrade(names) else "baci"

@@ -23,7 +23,7 @@ from .countries import ARGUMENTS, CountryTable, bloc_members
 from .indicators import KEY_BASE, foreign_content, supplier_shares, world_exports
 from .output import write_all
 from .readers import TradeData, read_trade
-from .screen import _country_table
+from .screen import country_table
 
 __all__ = ["draft_scenario"]
 
@@ -366,7 +366,7 @@ def draft_scenario(
     if any(v < 0 or not np.isfinite(v) for v in made.values()):
         raise _error("production", "expected non-negative tonnes a year")
     labels = {_hs6(k): str(v) for k, v in (names or {}).items()}
-    table = _country_table(country_codes)
+    table = country_table(country_codes)
     data = read_trade(
         paths,
         years=None if year is None else [year],

@@ -16,7 +16,7 @@ from .output import table_writer, write_all
 from .page import screening_page
 from .readers import read_trade
 
-__all__ = ["parse_years", "rank", "screen"]
+__all__ = ["country_table", "parse_years", "rank", "screen"]
 
 Years = int | str | Iterable[int] | None
 
@@ -76,7 +76,8 @@ def rank(table: pd.DataFrame) -> pd.DataFrame:
     return ordered
 
 
-def _country_table(country_codes: str | os.PathLike[str] | CountryTable | None) -> CountryTable:
+def country_table(country_codes: str | os.PathLike[str] | CountryTable | None) -> CountryTable:
+    """The code table to use: the default, a given table, or BACI's file at a path."""
     if country_codes is None:
         return CountryTable.default()
     if isinstance(country_codes, CountryTable):
@@ -135,7 +136,7 @@ def screen(
         If a file cannot be read or written.
     """
     bloc_members(importer)  # an unknown importer fails before any file is read
-    table_of_codes = _country_table(country_codes)
+    table_of_codes = country_table(country_codes)
     wanted = parse_years(years)
     data = read_trade(paths, years=wanted, layout=layout, country_codes=table_of_codes)
     if wanted is not None and len(data) == 0:

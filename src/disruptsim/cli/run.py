@@ -95,12 +95,6 @@ def _stop_on_signals() -> Iterator[None]:
             signal.signal(s, h)
 
 
-def _batch_runs(runs: int) -> int:
-    """Batch size for a smooth progress bar and, with Dask, enough tasks to share out
-    (results do not depend on it)."""
-    return int(min(4096, max(256, math.ceil(runs / 40))))
-
-
 def parse_strategies(text: str | None) -> list[str] | None:
     """``"a,b"`` -> ``["a", "b"]`` (None or empty: every strategy)."""
     if text is None:
@@ -252,6 +246,7 @@ def run_study(
     ScenarioError, OSError
         An invalid or unreadable scenario file (the command turns them into exit 2).
     """
+    from ..errors import ArgumentError
     from ..results.io import check_output_dir
     from ..run.distributed import BackendError
     from ..run.simulation import simulate
@@ -259,28 +254,9 @@ def run_study(
 
     console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 120)
     err = err_console or Console(stderr=True, highlight=False, soft_wrap=True)
-    if isinstance(runs, bool) or runs < 1:
-        err.print(f"--runs must be a positive integer, got {runs}")
-        return EXIT_INPUT
-    if threads is not None and threads < 1:
-        err.print(f"--threads must be a positive integer, got {threads}")
-        return EXIT_INPUT
-    if backend not in ("local", "dask"):
-        err.print(f"--backend must be 'local' or 'dask', got {escape(repr(backend))}")
-        return EXIT_INPUT
-    if scheduler is not None and backend != "dask":
-        err.print("--scheduler needs --backend dask")
-        return EXIT_INPUT
     t0 = time.perf_counter()
     scenario = load_scenario(file)
     names = list(strategies) if strategies else None
-    unknown = [s for s in names or () if s not in scenario.strategies]
-    if unknown:
-        err.print(
-            f"{escape(str(file))}: unknown strategy {escape(repr(unknown[0]))}; "
-            f"this scenario has: {escape(', '.join(scenario.strategy_names))}"
-        )
-        return EXIT_INPUT
     target = Path(out) if out is not None else default_output_dir(scenario.name)
     try:
         check_output_dir(target, force)
@@ -318,7 +294,6 @@ def run_study(
                     seed=seed,
                     strategies=names,
                     threads=threads,
-                    batch_runs=_batch_runs(runs),
                     progress=lambda n: progress.advance(task, n),
                     backend=backend,
                     scheduler=scheduler,
@@ -338,6 +313,10 @@ def run_study(
                 except FileExistsError as error:  # created by someone else meanwhile
                     err.print(f"{escape(str(target))}: {escape(error.strerror or str(error))}")
                     return EXIT_INPUT
+    except ArgumentError as error:
+        option = "--" + error.argument.replace("_", "-")
+        err.print(f"{escape(str(file))}: {option}: {escape(str(error))}")
+        return EXIT_INPUT
     except BackendError as error:
         err.print(f"disruptsim: {escape(str(error))}")
         return EXIT_INPUT

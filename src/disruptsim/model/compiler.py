@@ -1,4 +1,4 @@
-"""Scenario -> flat NumPy arrays for the kernel (DESIGN section 6).
+"""Scenario -> flat NumPy arrays for the kernel (the quantities of ``docs/model.md``).
 
 :func:`compile_strategy` turns one resolved strategy of a scenario into a
 :class:`CompiledModel`: products in topological order (upstream first), sources,

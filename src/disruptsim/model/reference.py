@@ -1,4 +1,4 @@
-"""The readable reference engine: the dynamics of DESIGN section 3 as SimPy processes.
+"""The readable reference engine: the dynamics of ``docs/model.md`` as SimPy processes.
 
 One :class:`ReferenceRun` simulates one run of one strategy, day by day:
 

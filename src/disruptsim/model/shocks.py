@@ -1,4 +1,4 @@
-"""Sampling of shock events into flat arrays (DESIGN section 4).
+"""Sampling of shock events into flat arrays (``docs/model.md``, section 8).
 
 Randomness is counter-based: every hazard (by name) and every product's success draw
 has its own Philox stream, keyed from ``SeedSequence(seed)`` and the stream's name.

@@ -37,6 +37,7 @@ from rich.table import Table
 
 from ..conventions import EXIT_INPUT, EXIT_OK, SYSTEM
 from ..report.format import (
+    euro_scale,
     format_days,
     format_euros,
     format_interval,
@@ -107,12 +108,10 @@ def _scale(values) -> tuple[float, str, int]:
     """Common euro scale of a table: divisor, unit label and decimals for ~3 digits."""
     finite = [abs(v) for v in values if v is not None and math.isfinite(v)]
     top = max(finite, default=0.0)
-    for div, unit in ((1e9, "€ bn"), (1e6, "€ m"), (1e3, "€ k"), (1.0, "€")):
-        if top >= div or div == 1.0:
-            lead = top / div
-            decimals = max(0, 2 - int(math.floor(math.log10(lead)))) if lead > 0 else 0
-            return div, unit, min(decimals, 2)
-    raise AssertionError  # pragma: no cover
+    div, short, _ = euro_scale(top)
+    lead = top / div
+    decimals = max(0, 2 - int(math.floor(math.log10(lead)))) if lead > 0 else 0
+    return div, f"€ {short}" if short else "€", min(decimals, 2)
 
 
 def strategy_table(result: SimulationResult, summary: pd.DataFrame, product: str = SYSTEM) -> Table:

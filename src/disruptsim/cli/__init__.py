@@ -276,12 +276,12 @@ def bench(
         ),
     ] = None,
 ) -> None:
-    """Time the numba kernel against the NumPy and SimPy engines and print the ratios.
+    """Time the numba kernel against the SimPy reference engine and print the ratios.
 
     A synthetic 50-product scenario over 730 days; compilation and shock sampling are
     excluded. The fuller benchmarks are the scripts in benchmarks/.
     """
-    from ..run.bench import bench_command
+    from .bench import bench_command
 
     bench_command(quick=quick, json_path=json_file)
 

@@ -5,15 +5,41 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
-from ..run.bench import COUNTRIES, BenchReport, BenchSizes, run_bench
+import typer
 
-__all__ = ["bench_command", "render"]
+from .errors import reports_errors
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..run.bench import BenchReport
+
+__all__ = ["bench", "bench_command", "render"]
+
+
+@reports_errors
+def bench(
+    quick: Annotated[bool, typer.Option("--quick", help="A short run (a few seconds).")] = False,
+    json_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--json", help="Also write the figures to this JSON file.", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Time the numba kernel against the SimPy reference engine and print the ratios.
+
+    A synthetic 50-product scenario over 730 days; compilation and shock sampling are
+    excluded. The fuller benchmarks are the scripts in benchmarks/.
+    """
+    bench_command(quick=quick, json_path=json_file)
 
 
 def render(report: BenchReport, console) -> None:
     """Print the report as two rich tables: throughputs, then targets."""
     from rich.table import Table
+
+    from ..run.bench import COUNTRIES
 
     table = Table(title="Throughput in product-days (pd) per second of engine time")
     columns = ("engine", "threads", "runs", "wall s", "pd/s", "pd/CPU-s", "vs best", "agrees")
@@ -66,6 +92,8 @@ def bench_command(
     import json
 
     from rich.console import Console
+
+    from ..run.bench import BenchSizes, run_bench
 
     console = Console(highlight=False)
     sizes = BenchSizes.quick() if quick else BenchSizes()

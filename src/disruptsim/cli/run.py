@@ -20,8 +20,9 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
+import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -45,6 +46,7 @@ from ..report.format import (
     format_ratio,
     format_runs,
 )
+from .errors import reports_errors
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -338,3 +340,75 @@ def run_study(
         f"{'report.html, ' if report else ''}manifest.json) in {elapsed:.1f} s."
     )
     return EXIT_OK
+
+
+@reports_errors
+def run_command(
+    file: Annotated[
+        Path, typer.Argument(help="Scenario file (YAML).", metavar="FILE", show_default=False)
+    ],
+    runs: Annotated[
+        int, typer.Option("--runs", "-n", min=1, help="Monte Carlo runs per strategy.")
+    ] = DEFAULT_RUNS,
+    seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the study.")] = 0,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output directory (default: out/<scenario name>).",
+            show_default=False,
+        ),
+    ] = None,
+    strategies: Annotated[
+        str | None,
+        typer.Option(
+            "--strategies",
+            help="Comma-separated strategies (baseline always included).",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing non-empty output directory.")
+    ] = False,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            "--threads", min=1, help="Numba threads (default: all cores).", show_default=False
+        ),
+    ] = None,
+    report: Annotated[
+        bool, typer.Option("--report/--no-report", help="Write report.html and figures.")
+    ] = True,
+    backend: Annotated[
+        str, typer.Option("--backend", help="Where runs are computed: local or dask.")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Dask scheduler address, e.g. tcp://host:8786 (default with --backend dask: a local cluster).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Simulate every strategy of a scenario and write the result directory.
+
+    Writes summary.csv, runs.parquet, timeseries.parquet, report.html with figures, scenario.resolved.yaml and manifest.json, atomically, and prints a table of the strategies.
+
+    Exit status: 0 ok; 2 bad input or an existing output directory; 130 or 143 interrupted.
+    """
+    code = run_study(
+        file,
+        runs=runs,
+        seed=seed,
+        out=out,
+        strategies=parse_strategies(strategies),
+        force=force,
+        threads=threads,
+        report=report,
+        backend=backend,
+        scheduler=scheduler,
+    )
+    if code:
+        raise typer.Exit(code)

@@ -1,7 +1,7 @@
 """The ``disruptsim screen`` and ``disruptsim draft`` commands: thin layers over
 :func:`disruptsim.screen` and :func:`disruptsim.draft_scenario` (see ``docs/screening.md``).
 
-The functions here are registered on the application in :mod:`disruptsim.cli` (its ``__init__``); the heavy
+The commands are registered on the application in :mod:`disruptsim.cli`; the heavy
 imports (pandas, pyarrow) happen when a command runs.
 """
 
@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from ..errors import Problem, ScenarioError
+from .errors import reports_errors
 
 __all__ = ["draft_command", "screen_command"]
 
@@ -87,6 +88,7 @@ def _print_table(table, top: int) -> None:
     console.print(out)
 
 
+@reports_errors
 def screen_command(
     files: Files,
     importer: Importer = "EU27",
@@ -170,6 +172,7 @@ def _pairs(items: list[str] | None, option: str, number: bool) -> dict[str, floa
     return out
 
 
+@reports_errors
 def draft_command(
     files: Files,
     products: Annotated[

@@ -121,9 +121,7 @@ def screen_command(
 ) -> None:
     """Screen trade files for import dependencies: one row per product and year.
 
-    Prints the highest-ranked products of the latest year; --out and --html write the whole
-    ranked table and the page, atomically. Exit status: 0 ok, 2 bad input (the message names
-    file, line and column).
+    Prints the highest-ranked products of the latest year; --out and --html write the whole ranked table and the page, atomically. Exit status: 0 ok, 2 bad input (the message names file, line and column).
     """
     from ..screening import screen
 
@@ -225,9 +223,7 @@ def draft_command(
 ) -> None:
     """Draft a scenario YAML for chosen products from trade files.
 
-    Sources and exposure come from the trade shares, unit values from value over tonnes,
-    demand from imports (or apparent consumption with --production); hazards and strategies
-    are placeholders marked ASSUMPTION. The draft validates; check it with disruptsim validate.
+    Sources and exposure come from the trade shares, unit values from value over tonnes, demand from imports (or apparent consumption with --production); hazards and strategies are placeholders marked ASSUMPTION to replace. The draft validates as it is.
     """
     from ..screening import draft_scenario
 

@@ -1,7 +1,7 @@
 """Readers of bilateral trade files: BACI (CSV, compressed CSV, Parquet) and UN Comtrade bulk.
 
 Files are streamed in batches with pyarrow and reduced at once to compact arrays (year,
-exporter, importer, HS6, value, tonnes), so memory grows with the rows kept (about 30 bytes
+exporter, importer, HS6, value, tonnes), so memory grows with the rows kept (26 bytes
 a row), never with the text of the file. Every malformed row is an error naming the file,
 the line (for Parquet: the row) and the column; see ``docs/screening.md``.
 """

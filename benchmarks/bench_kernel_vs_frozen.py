@@ -32,7 +32,7 @@ import _common
 import numpy as np
 from frozen.kernel_v0 import run_strategy_batch_v0
 
-from disruptsim import bench, engine
+from disruptsim.run import bench, engine
 from disruptsim.scenario import load_scenario
 from disruptsim.synthetic import synthetic_scenario
 

@@ -3,10 +3,10 @@ refactor), kept unchanged as the yardstick of kernel benchmarks.
 
 Do not edit the dynamics here: ``benchmarks/bench_kernel_vs_frozen.py`` times the current
 kernel against this one in one process. :func:`run_strategy_batch_v0` is the frozen
-counterpart of :func:`disruptsim.engine.run_strategy_batch` (same arguments and output
+counterpart of :func:`disruptsim.run.engine.run_strategy_batch` (same arguments and output
 arrays), so a benchmark can call either with the same compiled model and events.
 
-It reads the fields of :class:`disruptsim.compiler.KernelModel` by name, so it keeps
+It reads the fields of :class:`disruptsim.model.compiler.KernelModel` by name, so it keeps
 working when fields are added to the model (a field it reads must not be renamed).
 """
 

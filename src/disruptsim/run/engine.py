@@ -125,12 +125,7 @@ def run_strategy_batch(
     acc_stock = np.zeros((lanes, T, P), dtype=np.int64)
     kernel.run_batch(
         model.arrays,
-        events.ptr,
-        events.hazard,
-        events.start,
-        events.end,
-        events.recovery,
-        events.severity,
+        events,
         success,
         out,
         n_trace,

@@ -17,6 +17,8 @@ _LAZY = {
     "simulate": ("disruptsim.run.simulation", "simulate"),
     "SimulationResult": ("disruptsim.results.result", "SimulationResult"),
     "BackendError": ("disruptsim.run.distributed", "BackendError"),
+    "screen": ("disruptsim.screening", "screen"),
+    "draft_scenario": ("disruptsim.screening", "draft_scenario"),
 }
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -24,6 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .run.distributed import BackendError
     from .run.simulation import simulate
     from .scenario import Scenario, load_scenario
+    from .screening import draft_scenario, screen
 
 
 def __getattr__(name: str):
@@ -46,6 +49,8 @@ __all__ = [
     "ScenarioError",
     "SimulationResult",
     "__version__",
+    "draft_scenario",
     "load_scenario",
+    "screen",
     "simulate",
 ]

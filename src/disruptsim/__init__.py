@@ -17,6 +17,8 @@ _LAZY = {
     "compile": ("disruptsim.compiler", "compile_strategy"),
     "CompiledModel": ("disruptsim.compiler", "CompiledModel"),
     "simulate": ("disruptsim.simulation", "simulate"),
+    "load_situation": ("disruptsim.situation", "load_situation"),
+    "Situation": ("disruptsim.situation", "Situation"),
     "SimulationResult": ("disruptsim.results", "SimulationResult"),
     "BackendError": ("disruptsim.distributed", "BackendError"),
 }
@@ -28,6 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .results import SimulationResult
     from .scenario import Scenario, load_scenario
     from .simulation import simulate
+    from .situation import Situation, load_situation
 
 
 def __getattr__(name: str):
@@ -50,8 +53,10 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SimulationResult",
+    "Situation",
     "__version__",
     "compile",
     "load_scenario",
+    "load_situation",
     "simulate",
 ]

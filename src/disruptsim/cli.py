@@ -111,6 +111,10 @@ def validate(
     for file in files:
         try:
             scenario = load_scenario(file)
+            if scenario.situation is not None:
+                from .situation import scenario_situation
+
+                scenario_situation(scenario)
         except (ScenarioError, OSError) as error:
             print_input_error(error)
             count = len(error.problems) if isinstance(error, ScenarioError) else 1
@@ -240,6 +244,14 @@ def run(
             show_default=False,
         ),
     ] = None,
+    situation: Annotated[
+        Path | None,
+        typer.Option(
+            "--situation",
+            help="Situation file (YAML): simulate from today's state (see docs/how-to-situation.md).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Simulate every strategy of a scenario and write the result directory.
 
@@ -253,6 +265,7 @@ def run(
         seed=seed,
         out=out,
         strategies=parse_strategies(strategies),
+        situation=situation,
         force=force,
         threads=threads,
         report=report,

@@ -217,6 +217,7 @@ def run_study(
     report: bool = True,
     backend: str = "local",
     scheduler: str | None = None,
+    situation: str | Path | None = None,
     console: Console | None = None,
     err_console: Console | None = None,
 ) -> int:
@@ -242,6 +243,9 @@ def run_study(
         Where the runs are computed (see ``docs/cluster.md``); results are identical.
     scheduler : str, optional
         Dask scheduler address (only with ``backend="dask"``; default: a local cluster).
+    situation : str or Path, optional
+        Situation file: simulate from that day's state (default: the scenario's own
+        ``situation:`` block, if any, else day 0).
     console, err_console : rich Console, optional
         Where the table (stdout) and the progress and messages (stderr) go.
 
@@ -260,6 +264,7 @@ def run_study(
     from .distributed import BackendError
     from .results_io import check_output_dir
     from .simulation import simulate
+    from .situation import load_situation
 
     console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 120)
     err = err_console or Console(stderr=True, highlight=False, soft_wrap=True)
@@ -277,6 +282,7 @@ def run_study(
         return EXIT_INPUT
     t0 = time.perf_counter()
     scenario = load_scenario(file)
+    today = load_situation(situation, scenario) if situation is not None else None
     names = list(strategies) if strategies else None
     unknown = [s for s in names or () if s not in scenario.strategies]
     if unknown:
@@ -326,6 +332,7 @@ def run_study(
                     progress=lambda n: progress.advance(task, n),
                     backend=backend,
                     scheduler=scheduler,
+                    situation=today,
                 )
                 t_sim = time.perf_counter() - t0
                 progress.update(

@@ -99,6 +99,7 @@ class BatchOutput:
     sum_gap: np.ndarray
     sum_short: np.ndarray
     sum_stock_deficit: np.ndarray
+    snap_stock: np.ndarray | None = None  # f8[n, P], stocks at the start of snap_day
 
 
 def lanes_for(n_runs: int) -> int:
@@ -112,10 +113,13 @@ def run_strategy_batch(
     success: np.ndarray,
     n_trace: int,
     start: StartState | None = None,
+    snap_day: int = -1,
 ) -> BatchOutput:
     """Run the kernel on one batch of one strategy; runs ``k < n_trace`` are traced.
 
     ``start``: the start state (default: day 0, full stocks); traced days before it are NaN.
+    ``snap_day``: also keep every run's stocks at the start of that day
+    (:attr:`BatchOutput.snap_stock`, NaN for a run that starts after it).
     """
     if start is None:
         start = start_state(None, model)
@@ -128,6 +132,7 @@ def run_strategy_batch(
     acc_gap = np.zeros((lanes, T, P), dtype=np.int64)
     acc_short = np.zeros((lanes, T, P + 1), dtype=np.int64)
     acc_stock = np.zeros((lanes, T, P), dtype=np.int64)
+    snap_stock = np.full((n if snap_day >= 0 else 1, P), np.nan)
     kernel.run_batch(
         model.arrays,
         events.ptr,
@@ -148,6 +153,8 @@ def run_strategy_batch(
         start.stock,
         start.first,
         start.qual,
+        snap_day,
+        snap_stock,
     )
     if start.day:
         trace_phi[:, : start.day] = np.nan
@@ -159,6 +166,7 @@ def run_strategy_batch(
         sum_gap=acc_gap.sum(axis=0),
         sum_short=acc_short.sum(axis=0),
         sum_stock_deficit=acc_stock.sum(axis=0),
+        snap_stock=snap_stock if snap_day >= 0 else None,
     )
 
 

@@ -150,6 +150,8 @@ def simulate_run(
     stock0,
     first0,
     qual0,
+    snap_day,
+    snap_stock,
 ):
     """Simulate one run of one strategy; write its metrics into ``out[P+1, N_METRICS]``.
 
@@ -157,6 +159,8 @@ def simulate_run(
     (-1: none yet) and qualification days ``qual0`` (>= 0: known; -1: by the model's rule,
     on ``first + lag`` if the success draw succeeds; -2: never); see
     :func:`disruptsim.situation.start_state`. Day 0 with full stocks is a fresh run.
+    The stocks at the start of day ``snap_day`` (if the run reaches it) are written into
+    ``snap_stock[P]``: with the first disruptions and the events, the run's state that day.
     """
     T, P = m.requirement.shape
     out[:, :] = 0.0
@@ -182,6 +186,9 @@ def simulate_run(
     sys_min = 1.0
     t = day0
     while t < T:
+        if t == snap_day:
+            for i in range(P):
+                snap_stock[i] = stock[i]
         # Events in force today; the next start after today.
         na = 0
         next_start = T
@@ -209,6 +216,8 @@ def simulate_run(
                 if stock[i] < target:
                     hv = m.stock_holding[i] * m.unit_value[i] / 365.0
                     for d in range(t, t1):
+                        if d == snap_day:
+                            snap_stock[i] = stock[i]
                         if stock[i] < target:
                             fill = m.stock_refill[i] * m.requirement[d, i]
                             if target - stock[i] < fill:
@@ -220,6 +229,8 @@ def simulate_run(
                         if do_trace:
                             trace_stock[d, i] = stock[i]
                 else:
+                    if t <= snap_day < t1:
+                        snap_stock[i] = stock[i]
                     out[i, M_HOLDING] += m.quiet_holding[i] * (t1 - t)
                     if do_trace:
                         for d in range(t, t1):
@@ -431,6 +442,8 @@ def run_batch(
     stock0,
     first0,
     qual0,
+    snap_day,
+    snap_stock,
 ):
     """Simulate a batch of runs of one strategy in parallel.
 
@@ -444,6 +457,7 @@ def run_batch(
     trace_phi, trace_stock : float32[max(n_trace, 1), T, P], written for traced runs
     acc_gap, acc_stock : int64[lanes, T, P]; acc_short : int64[lanes, T, P+1]; added to
     day0, stock0, first0, qual0 : the start state of every run (see :func:`simulate_run`)
+    snap_day : int, -1 for none; snap_stock : float64[n, P] (or [1, P] without), written
     """
     n = out.shape[0]
     lanes = acc_gap.shape[0]
@@ -466,12 +480,15 @@ def run_batch(
         for k in range(lane, n, lanes):
             traced = k < n_trace
             kt = k if traced else 0
+            ks = 0
+            if snap_day >= 0:
+                ks = k
             simulate_run(
                 m, ev_hazard, ev_start, ev_end, ev_recovery, ev_severity,
                 ev_ptr[k], ev_ptr[k + 1], success[k], out[k],
                 trace_phi[kt], trace_stock[kt], traced,
                 acc_gap[lane], acc_short[lane], acc_stock[lane],
                 stock, phi, first, first_short, last_short, qual, act_h, act_sev, act_prof,
-                day0, stock0, first0, qual0,
+                day0, stock0, first0, qual0, snap_day, snap_stock[ks],
             )
 

@@ -3,7 +3,7 @@
 All in one process, one after the other, so that the ratios are measured on the same
 machine state (the kernel is timed before and after the others, and the mean is used):
 
-(a) the SimPy reference engine (``disruptsim.reference``) on the same scenario and the
+(a) the SimPy reference engine (``disruptsim.model.reference``) on the same scenario and the
     same sampled events: a few runs, extrapolated per product-day;
 (b) ``benchmarks/numpy_engine.py``: the same dynamics in NumPy, vectorised over runs,
     checked to agree with the kernel's per-run metrics on every batch (the script fails
@@ -35,7 +35,7 @@ from typing import Any  # noqa: E402
 import _common  # noqa: E402
 import numpy as np  # noqa: E402
 
-from disruptsim import bench, engine  # noqa: E402
+from disruptsim.run import bench, engine  # noqa: E402
 
 FULL = {
     "n_products": 50,

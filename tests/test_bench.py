@@ -7,7 +7,7 @@ import json
 
 from rich.console import Console
 
-from disruptsim import bench
+from disruptsim.run import bench
 
 TINY = bench.BenchSizes(
     n_products=4, horizon_days=60, kernel_runs=64, numpy_runs=32, reference_runs=1

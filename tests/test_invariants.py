@@ -18,11 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import disruptsim as ds
-from disruptsim.compiler import compile_strategy
-from disruptsim.engine import run_strategy_batch
-from disruptsim.kernel import METRICS, MITIGATION_PARTS
-from disruptsim.reference import SYSTEM, ReferenceRun
-from disruptsim.shocks import ShockSampler
+from disruptsim.conventions import METRICS, MITIGATION_PARTS, SYSTEM
+from disruptsim.model.compiler import compile_strategy
+from disruptsim.model.reference import ReferenceRun
+from disruptsim.model.shocks import ShockSampler
+from disruptsim.run.engine import run_strategy_batch
 from disruptsim.synthetic import COUNTRIES, synthetic_scenario
 
 M = {name: j for j, name in enumerate(METRICS)}

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import optimize, stats
 
-from disruptsim import metrics as mx
+from disruptsim.results import stats as mx
 
 
 class TestMeanCI:

@@ -10,7 +10,7 @@ import pytest
 
 import disruptsim as ds
 from disruptsim.report import format as fmt
-from disruptsim.simulation import simulate
+from disruptsim.run.simulation import simulate
 from disruptsim.synthetic import synthetic_scenario
 
 PNG = b"\x89PNG\r\n\x1a\n"

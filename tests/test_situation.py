@@ -10,9 +10,9 @@ import pytest
 from scipy import stats
 
 import disruptsim as ds
+from disruptsim.model.shocks import ShockSampler, residual_durations, uniforms
+from disruptsim.model.situation import FAILED, load_situation, scenario_situation, start_state
 from disruptsim.scenario.distributions import Fixed, LogNormal, Triangular
-from disruptsim.shocks import ShockSampler, residual_durations, uniforms
-from disruptsim.situation import FAILED, load_situation, scenario_situation, start_state
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 SOLAR = SCENARIOS / "solar-pv.yaml"

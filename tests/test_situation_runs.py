@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from test_reference_agreement import assert_agree, scales, scenarios
 
 import disruptsim as ds
-from disruptsim.compiler import compile_strategy, whole_days
-from disruptsim.engine import run_strategy_batch
-from disruptsim.reference import ReferenceRun
-from disruptsim.shocks import EventBatch, ShockSampler
-from disruptsim.situation import Situation, start_state
+from disruptsim.model.compiler import compile_strategy, whole_days
+from disruptsim.model.reference import ReferenceRun
+from disruptsim.model.shocks import EventBatch, ShockSampler
+from disruptsim.model.situation import Situation, start_state
+from disruptsim.run.engine import run_strategy_batch
 
 RUNS = 3
 PENDING = {

@@ -14,23 +14,19 @@ from .errors import ScenarioError
 _LAZY = {
     "load_scenario": ("disruptsim.scenario", "load_scenario"),
     "Scenario": ("disruptsim.scenario", "Scenario"),
-    "compile": ("disruptsim.compiler", "compile_strategy"),
-    "CompiledModel": ("disruptsim.compiler", "CompiledModel"),
-    "simulate": ("disruptsim.simulation", "simulate"),
-    "load_situation": ("disruptsim.situation", "load_situation"),
-    "Situation": ("disruptsim.situation", "Situation"),
-    "SimulationResult": ("disruptsim.results", "SimulationResult"),
-    "BackendError": ("disruptsim.distributed", "BackendError"),
+    "simulate": ("disruptsim.run.simulation", "simulate"),
+    "SimulationResult": ("disruptsim.results.result", "SimulationResult"),
+    "BackendError": ("disruptsim.run.distributed", "BackendError"),
+    "load_situation": ("disruptsim.model.situation", "load_situation"),
+    "Situation": ("disruptsim.model.situation", "Situation"),
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .compiler import CompiledModel
-    from .compiler import compile_strategy as compile
-    from .distributed import BackendError
-    from .results import SimulationResult
+    from .model.situation import Situation, load_situation
+    from .results.result import SimulationResult
+    from .run.distributed import BackendError
+    from .run.simulation import simulate
     from .scenario import Scenario, load_scenario
-    from .simulation import simulate
-    from .situation import Situation, load_situation
 
 
 def __getattr__(name: str):
@@ -49,13 +45,11 @@ def __dir__():
 
 __all__ = [
     "BackendError",
-    "CompiledModel",
     "Scenario",
     "ScenarioError",
     "SimulationResult",
     "Situation",
     "__version__",
-    "compile",
     "load_scenario",
     "load_situation",
     "simulate",

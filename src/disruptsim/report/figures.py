@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from ..results import SYSTEM, SimulationResult
+from ..conventions import SYSTEM
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..results.result import SimulationResult
 
 MAX_PRODUCT_FIGURES = 3
 """At most this many final products get their own fan chart (largest shortage cost first)."""

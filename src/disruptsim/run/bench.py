@@ -26,9 +26,10 @@ from typing import Any
 import numba
 import numpy as np
 
-from . import __version__, engine
-from .scenario import load_scenario
-from .synthetic import synthetic_scenario
+from .. import __version__
+from ..scenario import load_scenario
+from ..synthetic import synthetic_scenario
+from . import engine
 
 #: Tolerances of the agreement checks between engines (per-run metrics).
 RTOL, ATOL = 1e-9, 1e-6
@@ -123,7 +124,7 @@ def time_kernel(
 ) -> Timing:
     """Stream ``runs`` runs through the kernel batch by batch, discarding the outputs.
 
-    Only :func:`disruptsim.engine.run_strategy_batch` is timed (no traces); sampling is timed
+    Only :func:`disruptsim.run.engine.run_strategy_batch` is timed (no traces); sampling is timed
     apart and reported in ``extra['sampling_s']``.
     """
     warm_up(plan, strategy)
@@ -161,7 +162,7 @@ def _agreement(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
 
 def time_reference(plan: engine.BatchPlan, runs: int, strategy: str = "baseline") -> Timing:
     """Simulate ``runs`` runs with the SimPy reference engine, checked against the kernel."""
-    from .reference import reference_metrics
+    from ..model.reference import reference_metrics
 
     warm_up(plan, strategy)
     events, success = sample(plan, 0, runs, strategy)
@@ -187,7 +188,7 @@ def time_reference(plan: engine.BatchPlan, runs: int, strategy: str = "baseline"
 def load_numpy_engine(path: str | os.PathLike[str] | None = None):
     """The module ``benchmarks/numpy_engine.py`` of a source checkout, or None if absent."""
     if path is None:
-        path = Path(__file__).resolve().parents[2] / "benchmarks" / "numpy_engine.py"
+        path = Path(__file__).resolve().parents[3] / "benchmarks" / "numpy_engine.py"
     path = Path(path)
     if not path.is_file():
         return None

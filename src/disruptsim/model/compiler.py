@@ -15,30 +15,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .scenario.model import Scenario
-from .scenario.schema import Reactive, World
-
-DOMESTIC = "domestic"
+from ..conventions import DOMESTIC, ramp, whole_days
+from ..scenario.model import Scenario
+from ..scenario.schema import Reactive, World
 
 #: Largest deviation from 1 of a product's shares that the kernel accepts.
 SHARE_TOLERANCE = 1e-9
 
 #: Index of diversification and substitution in the reactive arrays.
 DIVERSIFICATION, SUBSTITUTION = 0, 1
-
-
-def ramp(k: np.ndarray | float, ramp_days: float) -> np.ndarray:
-    """Fraction of full value reached ``k`` days after a ramp starts (0 before it starts).
-
-    DESIGN section 3: ``min(1, (k + 1) / (ramp_days + 1))`` for ``k >= 0``.
-    """
-    k = np.asarray(k, dtype=np.float64)
-    return np.where(k >= 0, np.minimum(1.0, (k + 1.0) / (ramp_days + 1.0)), 0.0)
-
-
-def whole_days(value: float) -> int:
-    """Round a duration in days to whole days (half up)."""
-    return int(np.floor(value + 0.5))
 
 
 class KernelModel(NamedTuple):

@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from . import kernel
-from .compiler import CompiledModel, compile_strategy
-from .scenario.model import Scenario
-from .shocks import EventBatch, ShockSampler
-from .situation import Situation, StartState, start_state
+from ..conventions import N_METRICS, SYSTEM
+from ..model import kernel
+from ..model.compiler import CompiledModel, compile_strategy
+from ..model.shocks import EventBatch, ShockSampler
+from ..model.situation import Situation, StartState, start_state
+from ..scenario.model import Scenario
 
 DEFAULT_BATCH_RUNS = 4096
 DEFAULT_TRACE_RUNS = 1000
-SYSTEM = "system"
 KEEP_CHOICES = ("auto", "all", "final", "system")
 KEEP_BUDGET_BYTES = 1 << 30
 """With ``keep="auto"``, per-run metrics of every product are kept while they fit in this."""
@@ -52,7 +52,7 @@ def resolve_keep(keep: str, models: dict[str, CompiledModel], runs: int) -> str:
         return keep
     for choice in ("all", "final"):
         rows = sum(len(kept_rows(m, choice)) for m in models.values())
-        if runs * rows * kernel.N_METRICS * 8 <= KEEP_BUDGET_BYTES:
+        if runs * rows * N_METRICS * 8 <= KEEP_BUDGET_BYTES:
             return choice
     return "system"
 
@@ -80,7 +80,7 @@ class StrategyAccumulator:
         return cls(
             model=model,
             row_labels=tuple(labels[r] for r in rows),
-            metrics=np.empty((runs, len(rows), kernel.N_METRICS)),
+            metrics=np.empty((runs, len(rows), N_METRICS)),
             trace_phi=np.empty((n_trace, T, P), dtype=np.float32),
             trace_stock=np.empty((n_trace, T, P), dtype=np.float32),
             sum_gap=np.zeros((T, P), dtype=np.int64),
@@ -126,7 +126,7 @@ def run_strategy_batch(
     n = events.n_runs
     T, P = model.horizon_days, model.n_products
     lanes = lanes_for(n)
-    out = np.empty((n, P + 1, kernel.N_METRICS))
+    out = np.empty((n, P + 1, N_METRICS))
     trace_phi = np.empty((max(n_trace, 1), T, P), dtype=np.float32)
     trace_stock = np.empty((max(n_trace, 1), T, P), dtype=np.float32)
     acc_gap = np.zeros((lanes, T, P), dtype=np.int64)

@@ -27,10 +27,11 @@ from typing import NamedTuple, Protocol
 import numpy as np
 from scipy import stats
 
-from .compiler import CompiledModel, whole_days
-from .scenario.model import Scenario
-from .scenario.distributions import Distribution
-from .scenario.schema import Hazard, World
+from ..conventions import whole_days
+from ..scenario.distributions import Distribution
+from ..scenario.model import Scenario
+from ..scenario.schema import Hazard, World
+from .compiler import CompiledModel
 
 GENERATOR = "numpy.random.Philox (counter-based), keyed by SeedSequence(seed, spawn_key=stream)"
 TRUNCATION = 1e-15

@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 
+from ..model.shocks import GENERATOR
+from ..model.situation import Situation, load_situation, scenario_situation
+from ..results.result import SimulationResult, StrategyResult
+from ..scenario.model import Scenario
 from .engine import DEFAULT_BATCH_RUNS, DEFAULT_TRACE_RUNS, simulate_local
-from .results import SimulationResult, StrategyResult
-from .scenario.model import Scenario
-from .shocks import GENERATOR
-from .situation import Situation, load_situation, scenario_situation
 
 
 def _select_strategies(scenario: Scenario, strategies: Sequence[str] | None) -> list[str]:
@@ -96,7 +96,7 @@ def simulate(
 
     Raises
     ------
-    disruptsim.distributed.BackendError
+    disruptsim.run.distributed.BackendError
         With ``backend="dask"``: Dask not installed, scheduler unreachable, no workers.
 
     Examples
@@ -109,7 +109,9 @@ def simulate(
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
         raise ValueError(f"runs must be a positive integer, got {runs!r}")
     if batch_runs is None:
-        batch_runs = DEFAULT_BATCH_RUNS if backend == "local" else min(4096, max(256, -(-runs // 32)))
+        batch_runs = (
+            DEFAULT_BATCH_RUNS if backend == "local" else min(4096, max(256, -(-runs // 32)))
+        )
     if batch_runs < 1:
         raise ValueError(f"batch_runs must be a positive integer, got {batch_runs!r}")
     if trace_runs < 0:

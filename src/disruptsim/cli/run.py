@@ -3,7 +3,7 @@ print a table of the strategies.
 
 :func:`run_study` is what the command calls; it returns an exit status and never
 leaves a half-written output directory: the simulation runs before anything is
-written, and :meth:`~disruptsim.results.SimulationResult.save` writes into a temporary
+written, and :meth:`~disruptsim.results.result.SimulationResult.save` writes into a temporary
 sibling directory that is renamed into place at the end. SIGTERM is turned into the
 same clean stop as Ctrl-C (exit status 128 + signal number: 130 for SIGINT, 143 for
 SIGTERM).
@@ -35,7 +35,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from .report.format import (
+from ..conventions import EXIT_INPUT, EXIT_OK, SYSTEM
+from ..report.format import (
     format_days,
     format_euros,
     format_interval,
@@ -47,7 +48,7 @@ from .report.format import (
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from .results import SimulationResult
+    from ..results.result import SimulationResult
 
 # Heavy modules (pandas, numba, the kernel) are imported inside run_study, so that the
 # command line starts quickly for --help, --version and validate.
@@ -60,7 +61,6 @@ took 10-18 s end to end on the 2-core development machine (loaded by other work)
 warm numba cache, and 40 s for the slowest one including the first-run compilation (see
 ``docs/results.md``). Raise it for decisions: the table says when the two best strategies
 are not yet separated and roughly how many runs would separate them."""
-EXIT_OK, EXIT_INPUT, EXIT_INTERNAL = 0, 2, 1
 
 
 class Interrupted(Exception):
@@ -119,10 +119,6 @@ def _scale(values) -> tuple[float, str, int]:
             decimals = max(0, 2 - int(math.floor(math.log10(lead)))) if lead > 0 else 0
             return div, unit, min(decimals, 2)
     raise AssertionError  # pragma: no cover
-
-
-SYSTEM = "system"
-"""Product label of the system rows (as :data:`disruptsim.results.SYSTEM`)."""
 
 
 def strategy_table(result: SimulationResult, summary: pd.DataFrame, product: str = SYSTEM) -> Table:
@@ -260,11 +256,11 @@ def run_study(
     ScenarioError, OSError
         An invalid or unreadable scenario file (the command turns them into exit 2).
     """
-    from . import load_scenario
-    from .distributed import BackendError
-    from .results_io import check_output_dir
-    from .simulation import simulate
-    from .situation import load_situation
+    from ..model.situation import load_situation
+    from ..results.io import check_output_dir
+    from ..run.distributed import BackendError
+    from ..run.simulation import simulate
+    from ..scenario import load_scenario
 
     console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 120)
     err = err_console or Console(stderr=True, highlight=False, soft_wrap=True)

@@ -1,4 +1,7 @@
-"""Command-line interface: a thin layer over the library.
+"""Command-line interface (``disruptsim``): a thin layer over the library.
+
+The Typer application and its shared error handling live here; the logic of a command
+group lives in its own module (:mod:`disruptsim.cli.run` for ``disruptsim run``).
 
 Exit codes: 0 ok, 2 bad input (invalid scenario, unreadable file, bad arguments),
 1 internal error. Each command is a plain function registered on :data:`app`;
@@ -21,12 +24,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from . import __version__
-from .errors import ScenarioError
-from .runcmd import DEFAULT_RUNS, parse_strategies, run_study
-from .scenario import Scenario, ScenarioFile, load_scenario
-
-EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+from .. import __version__
+from ..conventions import DOMESTIC, EXIT_INPUT, EXIT_INTERNAL
+from ..errors import ScenarioError
+from ..scenario import Scenario, ScenarioFile, load_scenario
+from .run import DEFAULT_RUNS, parse_strategies, run_study
 
 app = typer.Typer(
     name="disruptsim",
@@ -178,7 +180,7 @@ def _countries(scenario: Scenario) -> set[str]:
                     codes.update(option.exposure or ())
         for event in (*world.hazards, *world.shocks):
             codes.update(event.countries)
-    codes.discard("domestic")
+    codes.discard(DOMESTIC)
     return codes
 
 
@@ -194,9 +196,9 @@ def schema() -> None:
     typer.echo(json.dumps(document, indent=2))
 
 
-@app.command()
+@app.command("run")
 @reports_errors
-def run(
+def run_command(
     file: Annotated[
         Path, typer.Argument(help="Scenario file (YAML).", metavar="FILE", show_default=False)
     ],
@@ -292,7 +294,7 @@ def bench(
     A synthetic 50-product scenario over 730 days; compilation and shock sampling are
     excluded. The fuller benchmarks are the scripts in benchmarks/.
     """
-    from .bench import bench_command
+    from ..run.bench import bench_command
 
     bench_command(quick=quick, json_path=json_file)
 

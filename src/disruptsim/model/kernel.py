@@ -1,8 +1,8 @@
 """The numba simulation kernel: daily dynamics and per-run metrics (DESIGN section 3).
 
 Numba code only: no RNG, no Python objects. Every function here is a deterministic
-function of arrays (a :class:`~disruptsim.compiler.KernelModel` and an
-:class:`~disruptsim.shocks.EventBatch`), parallel over runs with ``prange``.
+function of arrays (a :class:`~disruptsim.model.compiler.KernelModel` and an
+:class:`~disruptsim.model.shocks.EventBatch`), parallel over runs with ``prange``.
 
 Per-run metrics are written into ``out[run, product, metric]``, the last product row
 being the system. The daily mean over all runs is accumulated in int64 fixed point
@@ -15,61 +15,45 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-#: Tolerance on gaps, as a fraction of requirement.
-TOL = 1e-9
-#: Fixed-point scale of the daily accumulators (2**32 units per 1.0).
-FIXED = 4294967296.0
-
-METRICS = (
-    "disrupted",
-    "first_disruption_day",
-    "unmet_units",
-    "shortage_days",
-    "min_fulfilment",
-    "min_stock",
-    "tts_days",
-    "ttr_days",
-    "shortage_cost",
-    "holding_cost",
-    "stockpile_fixed_cost",
-    "source_premium_cost",
-    "diversification_cost",
-    "substitution_cost",
-    "reshoring_capex",
-    "reshoring_opex",
-    "mitigation_cost",
-    "total_cost",
-    "diversified_units",
-    "substituted_units",
-    "stock_released_units",
-)
-"""Per-run metrics, in the order of the last axis of the kernel's output."""
-(
+from .. import conventions as _conventions
+from ..conventions import (  # module-level constants: numba compiles them in
+    FIXED,
+    M_CAPEX,
     M_DISRUPTED,
+    M_DIV_COST,
+    M_DIV_UNITS,
     M_FIRST,
-    M_UNMET,
-    M_SHORT_DAYS,
+    M_HOLDING,
     M_MIN_FULFIL,
     M_MIN_STOCK,
-    M_TTS,
-    M_TTR,
-    M_SHORTAGE_COST,
-    M_HOLDING,
-    M_STOCK_FIXED,
-    M_PREMIUM,
-    M_DIV_COST,
-    M_SUB_COST,
-    M_CAPEX,
-    M_OPEX,
     M_MITIGATION,
-    M_TOTAL,
-    M_DIV_UNITS,
-    M_SUB_UNITS,
+    M_OPEX,
+    M_PREMIUM,
     M_RELEASED,
-) = range(len(METRICS))
-N_METRICS = len(METRICS)
-MITIGATION_PARTS = METRICS[M_HOLDING : M_OPEX + 1]
-"""The parts that add up to ``mitigation_cost``."""
+    M_SHORT_DAYS,
+    M_SHORTAGE_COST,
+    M_STOCK_FIXED,
+    M_SUB_COST,
+    M_SUB_UNITS,
+    M_TOTAL,
+    M_TTR,
+    M_TTS,
+    M_UNMET,
+    TOL,
+)
+
+#: The values of every constant above, as this module's machine code must see them.
+_CONSTANTS = tuple(
+    float(v)
+    for k, v in sorted(vars(_conventions).items())
+    if k.startswith("M_") or k in ("FIXED", "N_METRICS", "TOL")
+)
+
+
+@njit(cache=True)
+def _compiled_constants():
+    """The constants as compiled into this module's cached machine code."""
+    return _CONSTANTS
 
 
 @njit(cache=True, inline="always")
@@ -492,3 +476,18 @@ def run_batch(
                 day0, stock0, first0, qual0, snap_day, snap_stock[ks],
             )
 
+
+def _drop_stale_cache():
+    """Numba freezes module-level constants into its cache and re-validates a cache only
+    against this file: when ``conventions.py`` changed since the cache was written, drop
+    every cached function of this module so that it is compiled again."""
+    if _compiled_constants() == _CONSTANTS:
+        return
+    for obj in list(globals().values()):
+        cache = getattr(obj, "_cache", None)
+        if cache is not None and hasattr(cache, "flush"):
+            cache.flush()
+    _compiled_constants.recompile()
+
+
+_drop_stale_cache()

@@ -13,21 +13,20 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 from pydantic import ValidationError
 
+from ..scenario.checks import Countries, finite_issues
+from ..scenario.frozen import thaw
+from ..scenario.loader import Report
+from ..scenario.messages import KeyPath, format_number, unknown
+from ..scenario.schema import Hazard, World
+from ..scenario.schema_errors import schema_issues
+from ..scenario.situation import REACTIVE_KINDS, SituationFile
+from ..scenario.yamlio import Document, from_mapping, read_file
 from .compiler import CompiledModel, compile_strategy
-from .scenario.checks import Countries, finite_issues
-from .scenario.frozen import thaw
-from .scenario.loader import Report
-from .scenario.messages import KeyPath, format_number, unknown
-from .scenario.schema import Hazard, World
-from .scenario.schema_errors import schema_issues
-from .scenario.situation import REACTIVE_KINDS, SituationFile
-from .scenario.yamlio import Document, from_mapping, read_file
 
 __all__ = ["Situation", "SituationEvent", "StartState", "load_situation", "start_state"]
 

@@ -57,18 +57,28 @@ def continuation(events: EventBatch, run: int, t0: int, situation: Situation, wo
     k = 0
     rows = []
     for e in range(events.ptr[run], events.ptr[run + 1]):
-        row = (events.hazard[e], events.start[e], events.end[e], events.recovery[e], events.severity[e])
+        row = (
+            events.hazard[e],
+            events.start[e],
+            events.end[e],
+            events.recovery[e],
+            events.severity[e],
+        )
         if events.start[e] >= t0:
             rows.append(row)
         elif _in_force(events, e, t0):
             ev = in_force[k]
             assert (ev.started_day, ev.ends_day, ev.severity) == row[1:2] + row[2:3] + row[4:5]
-            rows.append((first + k, ev.started_day, ev.ends_day, whole_days(ev.recovery_days), ev.severity))
+            rows.append(
+                (first + k, ev.started_day, ev.ends_day, whole_days(ev.recovery_days), ev.severity)
+            )
             k += 1
     assert k == len(in_force)
     cols = list(zip(*rows, strict=True)) if rows else [()] * 5
     types = (np.int64,) * 4 + (np.float64,)
-    return EventBatch(np.array([0, len(rows)]), *(np.array(c, dtype=t) for c, t in zip(cols, types, strict=True)))
+    return EventBatch(
+        np.array([0, len(rows)]), *(np.array(c, dtype=t) for c, t in zip(cols, types, strict=True))
+    )
 
 
 def _in_force(events: EventBatch, e: int, t0: int) -> bool:
@@ -104,7 +114,11 @@ def kernel_situation(scenario, events, run, t0, stock, first) -> Situation:
         )
         out.append(entry)
     model = compile_strategy(scenario)
-    stocks = {p: ("units", float(stock[i])) for i, p in enumerate(model.products) if model.arrays.stock_target[i] > 0}
+    stocks = {
+        p: ("units", float(stock[i]))
+        for i, p in enumerate(model.products)
+        if model.arrays.stock_target[i] > 0
+    }
     since = {p: int(f) for p, f in zip(model.products, first, strict=True) if 0 <= f < t0}
     return Situation(t0, 0, tuple(out), stocks, since, {})
 
@@ -162,7 +176,9 @@ def test_kernel_continued_from_its_own_state_repeats_the_run(data, seed, where, 
         # Fixed-point daily sums of one run: exact, and zero before today.
         for name in ("sum_gap", "sum_short", "sum_stock_deficit"):
             alone = run_strategy_batch(model, _one(events, r), success[r : r + 1], 0)
-            np.testing.assert_array_equal(getattr(cont, name)[t0:], getattr(alone, name)[t0:], err_msg=name)
+            np.testing.assert_array_equal(
+                getattr(cont, name)[t0:], getattr(alone, name)[t0:], err_msg=name
+            )
             assert not getattr(cont, name)[:t0].any()
 
 
@@ -192,13 +208,17 @@ def situations(draw, scenario) -> dict[str, Any]:
         if draw(st.booleans()):
             event["severity"] = draw(st.floats(0, 1.2))
         elapsed = day - started
-        if draw(st.booleans()) or (elapsed >= 1 and hazard.duration_days.below(elapsed + 0.5) >= 1.0):
+        if draw(st.booleans()) or (
+            elapsed >= 1 and hazard.duration_days.below(elapsed + 0.5) >= 1.0
+        ):
             event["ends_day"] = day + draw(st.integers(1, 30))
         events.append(event)
     if draw(st.booleans()):
         started = draw(st.integers(0, day))
         event = {
-            "countries": draw(st.lists(st.sampled_from(["CHN", "IND", "EU27", "USA"]), min_size=1, unique=True)),
+            "countries": draw(
+                st.lists(st.sampled_from(["CHN", "IND", "EU27", "USA"]), min_size=1, unique=True)
+            ),
             "started_day": started,
             "severity": draw(st.floats(0.1, 1.0)),
             "ends_day": max(day, started) + draw(st.integers(1, 30)),
@@ -211,7 +231,10 @@ def situations(draw, scenario) -> dict[str, Any]:
     stocks = {}
     for i, name in enumerate(model.products):
         if model.arrays.stock_target[i] > 0 and draw(st.booleans()):
-            stocks[name] = {"units": float(model.arrays.stock_target[i]) * draw(st.sampled_from([0.0, 0.3, 0.9, 1.0]))}
+            stocks[name] = {
+                "units": float(model.arrays.stock_target[i])
+                * draw(st.sampled_from([0.0, 0.3, 0.9, 1.0]))
+            }
     out["stocks"] = stocks
     since = {n: draw(st.integers(0, day)) for n in names if draw(st.booleans())}
     out["disrupted_since"] = since
@@ -219,7 +242,9 @@ def situations(draw, scenario) -> dict[str, Any]:
     for name in since:
         for kind in ("diversification", "substitution"):
             if getattr(world.products[name], kind) is not None and draw(st.booleans()):
-                qualified.setdefault(name, {})[kind] = draw(st.one_of(st.none(), st.integers(since[name], day)))
+                qualified.setdefault(name, {})[kind] = draw(
+                    st.one_of(st.none(), st.integers(since[name], day))
+                )
     out["qualified"] = qualified
     return out
 
@@ -255,7 +280,9 @@ def test_kernel_and_twin_agree_from_random_situations(draw, data, seed):
 def test_kernel_and_twin_agree_on_qualifications_from_a_situation(today):
     scenario = ds.load_scenario(PENDING)
     event = {"countries": ["CHN"], "started_day": 5, "severity": 0.8, "ends_day": 25}
-    situation = ds.load_situation({**today, "events": [event], "stocks": {"p0": {"units": 5}}}, scenario)
+    situation = ds.load_situation(
+        {**today, "events": [event], "stocks": {"p0": {"units": 5}}}, scenario
+    )
     model = situation.compile(scenario, "baseline")
     sampler = ShockSampler(scenario, 0)
     in_force = situation.events_for(scenario.baseline, scenario.baseline)
@@ -264,7 +291,9 @@ def test_kernel_and_twin_agree_on_qualifications_from_a_situation(today):
     batch = run_strategy_batch(model, events, success, 1, start=start_state(situation, model))
     ref = ReferenceRun(scenario, "baseline", events, success, 0, situation).run()
     assert_agree(batch.metrics[0], ref.metrics_array(), scales(model))
-    assert ref.metrics()["p0"]["diversified_units"] > 0 or "diversification" in today.get("qualified", {}).get("p0", {})
+    assert ref.metrics()["p0"]["diversified_units"] > 0 or "diversification" in today.get(
+        "qualified", {}
+    ).get("p0", {})
 
 
 # -- the public API ---------------------------------------------------------------------------
@@ -299,12 +328,12 @@ def test_simulate_from_a_situation(solar):
     assert fresh.strategies["baseline"].metric("unmet_units", "pv_modules").mean() >= 0
 
 
-@pytest.mark.parametrize(
-    ("threads", "batch_runs"), [(1, 7), (2, 64), (None, 4096)]
-)
+@pytest.mark.parametrize(("threads", "batch_runs"), [(1, 7), (2, 64), (None, 4096)])
 def test_bit_identical_from_a_situation_across_threads_and_batches(solar, threads, batch_runs):
     ref = ds.simulate(solar, runs=200, seed=9, situation=TODAY, threads=1, batch_runs=200)
-    other = ds.simulate(solar, runs=200, seed=9, situation=TODAY, threads=threads, batch_runs=batch_runs)
+    other = ds.simulate(
+        solar, runs=200, seed=9, situation=TODAY, threads=threads, batch_runs=batch_runs
+    )
     for name, s in ref.strategies.items():
         o = other.strategies[name]
         np.testing.assert_array_equal(s.metrics, o.metrics)
@@ -312,7 +341,9 @@ def test_bit_identical_from_a_situation_across_threads_and_batches(solar, thread
         np.testing.assert_array_equal(s.trace_stock, o.trace_stock)
     # The first runs of a larger study are exactly a smaller study.
     small = ds.simulate(solar, runs=50, seed=9, situation=TODAY, threads=threads)
-    np.testing.assert_array_equal(small.strategies["baseline"].metrics, ref.strategies["baseline"].metrics[:50])
+    np.testing.assert_array_equal(
+        small.strategies["baseline"].metrics, ref.strategies["baseline"].metrics[:50]
+    )
 
 
 def test_strategies_are_decided_today(solar):
@@ -322,5 +353,35 @@ def test_strategies_are_decided_today(solar):
     i = model.products.index("pv_modules")
     frac = model.arrays.resh_frac[:, i]
     assert (frac[: 200 + 365] == 0).all() and frac[200 + 365] > 0
-    early = ds.load_situation({"day": 200, "decided_day": 0}, solar).compile(solar, "reshore_modules")
+    early = ds.load_situation({"day": 200, "decided_day": 0}, solar).compile(
+        solar, "reshore_modules"
+    )
     assert early.arrays.resh_frac[365, i] > 0
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+
+def test_cli_run_from_a_situation_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from disruptsim import cli
+
+    runner = CliRunner()
+    situation = "scenarios/situations/solar-pv-export-controls.yaml"
+    out = tmp_path / "today"
+    args = ["run", "scenarios/solar-pv.yaml", "--situation", situation, "--runs", "200"]
+    done = runner.invoke(cli.app, [*args, "--out", str(out), "--no-report"])
+    assert done.exit_code == 0, done.output
+    manifest = (out / "manifest.json").read_text(encoding="utf-8")
+    assert '"situation"' in manifest and '"day": 120' in manifest
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("day: 120\nstocks:\n  pv_modules: {days: 400}\n", encoding="utf-8")
+    failed = runner.invoke(
+        cli.app, [*args[:2], "--situation", str(bad), "--out", str(tmp_path / "x")]
+    )
+    assert failed.exit_code == 2
+    assert f"{bad}:3:3: stocks.pv_modules: stock of" in failed.output
+    assert "Traceback" not in failed.output
+    assert not (tmp_path / "x").exists()

@@ -346,7 +346,7 @@ class ReferenceRun:
                 recovery_days=float(ev.recovery),
             )
             events.append(entry)
-        stocks = {n: ("units", p.stock.level) for n, p in self.products.items() if p.stock is not None}
+        stocks = {n: ("units", float(p.stock.level)) for n, p in self.products.items() if p.stock is not None}
         since = {n: p.first_disruption for n, p in self.products.items() if p.first_disruption is not None}
         qualified: dict[str, dict[str, int | None]] = {}
         for name, p in self.products.items():

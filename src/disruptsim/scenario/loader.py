@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import replace
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import Problem, ScenarioError
+from .bounds import bound_issues, magnitude_issues, top_bound_issues, warning_issues
 from .checks import (
     WORLD_KEYS,
     Countries,
@@ -105,8 +107,11 @@ class _Report:
         if problem not in self.problems:
             self.problems.append(problem)
 
-    def add_strategy(self, name: str, override: Any, merged: Any, issues: list[Issue]) -> None:
-        """Issues of one strategy, at the override if it holds the path, else the baseline."""
+    def add_strategy(
+        self, name: str, override: Any, merged: Any, issues: list[Issue], inherited: bool = True
+    ) -> None:
+        """Issues of one strategy, at the override if it holds the path, else the baseline
+        (``inherited=False``: only those the override holds)."""
         known = {(p.path, p.message) for p in self.problems}
         base = ("strategies", name)
         for path, message in issues:
@@ -119,7 +124,7 @@ class _Report:
                 if " sum to " in message:
                     message += _merge_hint(_get(self.document.data, path), _get(override, path))
                 self.put((*base, *path), f"strategy {name!r}: {message}")
-            elif (format_path(path), message) not in known:  # inherited from the baseline
+            elif inherited and (format_path(path), message) not in known:  # from the baseline
                 self.put(path, f"strategy {name!r}: {message}")
 
     def raise_if_any(self) -> None:
@@ -215,9 +220,13 @@ def _resolve(document: Document, path: Path | None) -> Scenario:
     data = document.data
     report = _Report(document)
     report.add(finite_issues(data))
+    report.add(magnitude_issues(data))
     scenario_file, issues = _validate(ScenarioFile, data)
     report.add(issues)
     report.add(top_issues(data))
+    report.add(top_bound_issues(data))
+    horizon = data.get("horizon_days")
+    cautions = _Report(document)
 
     regions = data.get("regions")
     countries = Countries(regions if isinstance(regions, dict) else ())
@@ -225,6 +234,8 @@ def _resolve(document: Document, path: Path | None) -> Scenario:
     baseline, _ = _best_effort_world(world_data)  # its errors are among the file's
     if baseline is not None:
         report.add(world_issues(baseline, countries))
+        report.add(bound_issues(baseline, horizon))
+        cautions.add(warning_issues(baseline))
 
     worlds: dict[str, tuple[str, World | None]] = {BASELINE: (BASELINE_DESCRIPTION, baseline)}
     strategies = data.get("strategies")
@@ -246,7 +257,8 @@ def _resolve(document: Document, path: Path | None) -> Scenario:
         merged = deep_merge(world_data, changes)
         world, issues = _best_effort_world(merged)
         if world is not None:
-            issues += world_issues(world, countries)
+            issues += world_issues(world, countries) + bound_issues(world, horizon)
+            cautions.add_strategy(name, changes, merged, warning_issues(world), inherited=False)
         report.add_strategy(name, changes, merged, issues)
         description = override.get("description", "")
         worlds[name] = (description if isinstance(description, str) else "", world)
@@ -267,6 +279,7 @@ def _resolve(document: Document, path: Path | None) -> Scenario:
         path=path,
         sha256=document.sha256,
         data=freeze(data),
+        warnings=tuple(replace(p, message=f"warning: {p.message}") for p in cautions.problems),
     )
 
 

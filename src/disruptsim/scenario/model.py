@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import Problem
 from .schema import World
 
 
@@ -53,6 +54,10 @@ class Scenario:
         SHA-256 of the file's bytes (None when built from a mapping).
     data : Mapping
         The scenario as plain data (the parsed file), for ``scenario.resolved.yaml``.
+    warnings : tuple of Problem
+        Legal values that are probably a unit mistake (e.g. a holding cost rate above 1
+        per year), each located like an error; ``disruptsim validate`` and ``run`` print
+        them. See ``docs/scenario-reference.md``.
     """
 
     name: str
@@ -64,6 +69,7 @@ class Scenario:
     path: Path | None = None
     sha256: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    warnings: tuple[Problem, ...] = field(default=(), repr=False)
 
     @property
     def baseline(self) -> World:

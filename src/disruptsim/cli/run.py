@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -44,6 +43,7 @@ from ..report.format import (
     format_ratio,
     format_runs,
 )
+from ..safetext import terminal_markup
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -164,7 +164,7 @@ def strategy_table(result: SimulationResult, summary: pd.DataFrame, product: str
         )
         table.add_row(
             str(int(r["rank"])),
-            escape(str(r["strategy"])),
+            terminal_markup(str(r["strategy"])),
             cost,
             format_percent(r["p_shortage"]),
             format_days(r["ttr_days_disrupted_mean"]),
@@ -266,26 +266,30 @@ def run_study(
         err.print(f"--threads must be a positive integer, got {threads}")
         return EXIT_INPUT
     if backend not in ("local", "dask"):
-        err.print(f"--backend must be 'local' or 'dask', got {escape(repr(backend))}")
+        err.print(f"--backend must be 'local' or 'dask', got {terminal_markup(repr(backend))}")
         return EXIT_INPUT
     if scheduler is not None and backend != "dask":
         err.print("--scheduler needs --backend dask")
         return EXIT_INPUT
     t0 = time.perf_counter()
     scenario = load_scenario(file)
+    for problem in scenario.warnings:
+        err.print(terminal_markup(problem))
     names = list(strategies) if strategies else None
     unknown = [s for s in names or () if s not in scenario.strategies]
     if unknown:
         err.print(
-            f"{escape(str(file))}: unknown strategy {escape(repr(unknown[0]))}; "
-            f"this scenario has: {escape(', '.join(scenario.strategy_names))}"
+            f"{terminal_markup(str(file))}: unknown strategy {terminal_markup(repr(unknown[0]))}; "
+            f"this scenario has: {terminal_markup(', '.join(scenario.strategy_names))}"
         )
         return EXIT_INPUT
     target = Path(out) if out is not None else default_output_dir(scenario.name)
     try:
         check_output_dir(target, force)
     except FileExistsError as error:
-        err.print(f"{escape(str(target))}: {escape(error.strerror or str(error))}")
+        err.print(
+            f"{terminal_markup(str(target))}: {terminal_markup(error.strerror or str(error))}"
+        )
         return EXIT_INPUT
 
     n_strategies = len(names) + ("baseline" not in names) if names else len(scenario.strategies)
@@ -306,11 +310,11 @@ def run_study(
             )
             if not err.is_terminal:
                 err.print(
-                    f"Simulating {runs:,d} runs of {n_strategies} strategies of {escape(scenario.name)} ..."
+                    f"Simulating {runs:,d} runs of {n_strategies} strategies of {terminal_markup(scenario.name)} ..."
                 )
             with progress:
                 task = progress.add_task(
-                    f"{escape(scenario.name)}: {n_strategies} strategies", total=runs
+                    f"{terminal_markup(scenario.name)}: {n_strategies} strategies", total=runs
                 )
                 result = simulate(
                     scenario,
@@ -325,7 +329,8 @@ def run_study(
                 )
                 t_sim = time.perf_counter() - t0
                 progress.update(
-                    task, description=f"{escape(scenario.name)}: writing {escape(str(target))}"
+                    task,
+                    description=f"{terminal_markup(scenario.name)}: writing {terminal_markup(str(target))}",
                 )
                 result.timings["wall_simulation"] = t_sim
                 if threads is not None:
@@ -336,27 +341,31 @@ def run_study(
                     result.save(target, force=force, report=report)
                     saved = True
                 except FileExistsError as error:  # created by someone else meanwhile
-                    err.print(f"{escape(str(target))}: {escape(error.strerror or str(error))}")
+                    err.print(
+                        f"{terminal_markup(str(target))}: {terminal_markup(error.strerror or str(error))}"
+                    )
                     return EXIT_INPUT
     except BackendError as error:
-        err.print(f"disruptsim: {escape(str(error))}")
+        err.print(f"disruptsim: {terminal_markup(str(error))}")
         return EXIT_INPUT
     except (Interrupted, KeyboardInterrupt) as stop:
         signum = stop.signum if isinstance(stop, Interrupted) else signal.SIGINT
         name = signal.Signals(signum).name
         if saved:
-            err.print(f"Interrupted ({name}) after {escape(str(target))} was written.")
+            err.print(f"Interrupted ({name}) after {terminal_markup(str(target))} was written.")
         else:
-            err.print(f"Interrupted ({name}); nothing was written to {escape(str(target))}.")
+            err.print(
+                f"Interrupted ({name}); nothing was written to {terminal_markup(str(target))}."
+            )
         return 128 + int(signum)
 
     console.print(strategy_table(result, summary))
     line = separation_line(result)
     if line:
-        console.print(escape(line))
+        console.print(terminal_markup(line))
     elapsed = time.perf_counter() - t0
     console.print(
-        f"Wrote {escape(str(target))}/ (summary.csv, runs.parquet, timeseries.parquet, "
+        f"Wrote {terminal_markup(str(target))}/ (summary.csv, runs.parquet, timeseries.parquet, "
         f"{'report.html, ' if report else ''}manifest.json) in {elapsed:.1f} s."
     )
     return EXIT_OK

@@ -36,6 +36,7 @@ import pandas as pd
 
 from .._version import __version__
 from ..conventions import METRICS, SYSTEM
+from ..safetext import csv_frame
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..scenario.model import Scenario
@@ -204,7 +205,7 @@ def _write_runs(result: SimulationResult, path: Path) -> None:
 def _write_files(result: SimulationResult, d: Path, report: bool) -> None:
     t0 = time.perf_counter()
     summary = result.summary()
-    summary.to_csv(d / "summary.csv", index=False)
+    csv_frame(summary).to_csv(d / "summary.csv", index=False)  # names: no formulas
     _write_runs(result, d / "runs.parquet")
     timeseries = result.timeseries()
     timeseries.to_parquet(d / "timeseries.parquet", index=False, compression="zstd")

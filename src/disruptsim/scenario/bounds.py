@@ -204,8 +204,7 @@ def _severity_issues(path: KeyPath, dist: Any) -> list[Issue]:
         (
             path,
             "expected every value of the severity in [0, 1] (a fraction of supply lost), "
-            f"found a {_dist_name(dist)} from {format_number(low)} to {format_number(high)}"
-            + hint,
+            f"found a {_dist_name(dist)} from {format_number(low)} to {format_number(high)}" + hint,
         )
     ]
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import replace
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -219,13 +219,14 @@ def _best_effort_world(data: Mapping[str, Any]) -> tuple[World | None, list[Issu
 def _resolve(document: Document, path: Path | None) -> Scenario:
     data = document.data
     report = _Report(document)
-    report.add(finite_issues(data))
-    report.add(magnitude_issues(data))
+    number_issues = finite_issues(data) + magnitude_issues(data)
+    report.add(number_issues)
     scenario_file, issues = _validate(ScenarioFile, data)
     report.add(issues)
     report.add(top_issues(data))
     report.add(top_bound_issues(data))
-    horizon = data.get("horizon_days")
+    # The scale of costs is only checked when every number is finite and of bounded size.
+    horizon = data.get("horizon_days") if not number_issues else None
     cautions = _Report(document)
 
     regions = data.get("regions")

@@ -26,6 +26,7 @@ from rich.console import Console
 from .. import __version__
 from ..conventions import DOMESTIC, EXIT_INPUT, EXIT_INTERNAL
 from ..errors import ScenarioError
+from ..results.outdir import OutputExistsError, OutputWriteError
 from ..safetext import terminal_markup, terminal_text
 from ..scenario import Scenario, ScenarioFile, load_scenario
 from .run import DEFAULT_RUNS, parse_strategies, run_study
@@ -46,6 +47,8 @@ def print_input_error(error: Exception) -> None:
     if isinstance(error, ScenarioError):
         for problem in error.problems:
             typer.echo(terminal_text(problem), err=True)
+    elif isinstance(error, OutputExistsError | OutputWriteError):
+        typer.echo(terminal_text(error), err=True)
     elif isinstance(error, OSError):
         name = error.filename if error.filename is not None else ""
         reason = error.strerror or str(error)
@@ -214,7 +217,9 @@ def run_command(
     runs: Annotated[
         int, typer.Option("--runs", "-n", min=1, help="Monte Carlo runs per strategy.")
     ] = DEFAULT_RUNS,
-    seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the study.")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", "-s", min=0, help="Seed of the study (an integer >= 0).")
+    ] = 0,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -233,12 +238,29 @@ def run_command(
         ),
     ] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Replace an existing non-empty output directory.")
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace an output directory that holds a previous disruptsim result "
+            "(anything else is refused).",
+        ),
     ] = False,
     threads: Annotated[
         int | None,
         typer.Option(
-            "--threads", min=1, help="Numba threads (default: all cores).", show_default=False
+            "--threads",
+            min=1,
+            help="Numba threads, at most the number of cores (default: all cores).",
+            show_default=False,
+        ),
+    ] = None,
+    max_memory: Annotated[
+        str | None,
+        typer.Option(
+            "--max-memory",
+            help="Memory budget, e.g. 4G or 512M (default: half the available memory); "
+            "fewer daily traces are kept to fit it.",
+            show_default=False,
         ),
     ] = None,
     report: Annotated[
@@ -260,8 +282,17 @@ def run_command(
 
     Writes summary.csv, runs.parquet, timeseries.parquet, report.html with figures, scenario.resolved.yaml and manifest.json, atomically, and prints a table of the strategies.
 
-    Exit status: 0 ok; 2 bad input or an existing output directory; 130 or 143 interrupted.
+    Exit status: 0 ok; 2 bad input, an output directory that is not ours to replace or
+    cannot be written, or a study over its memory budget; 130 or 143 interrupted.
     """
+    budget = None
+    if max_memory is not None:
+        from ..run.memory import parse_size
+
+        try:
+            budget = parse_size(max_memory)
+        except ValueError as error:
+            raise typer.BadParameter(str(error), param_hint="'--max-memory'") from None
     code = run_study(
         file,
         runs=runs,
@@ -273,6 +304,7 @@ def run_command(
         report=report,
         backend=backend,
         scheduler=scheduler,
+        max_memory=budget,
     )
     if code:
         raise typer.Exit(code)

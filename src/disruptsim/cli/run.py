@@ -201,6 +201,34 @@ def separation_line(result: SimulationResult) -> str | None:
     )
 
 
+def _option_problem(
+    runs: object,
+    seed: object,
+    threads: object,
+    backend: object,
+    scheduler: object,
+    max_memory: object,
+) -> str | None:
+    """What is wrong with the options of ``run`` (None when nothing is)."""
+
+    def whole(value: object) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    if not whole(runs) or runs < 1:
+        return f"--runs must be a positive integer, got {runs}"
+    if not whole(seed) or seed < 0:
+        return f"--seed must be an integer >= 0, got {seed}"
+    if threads is not None and (not whole(threads) or threads < 1):
+        return f"--threads must be a positive integer, got {threads}"
+    if max_memory is not None and (not whole(max_memory) or max_memory < 1):
+        return f"--max-memory must be a positive size, got {max_memory}"
+    if backend not in ("local", "dask"):
+        return f"--backend must be 'local' or 'dask', got {backend!r}"
+    if scheduler is not None and backend != "dask":
+        return "--scheduler needs --backend dask"
+    return None
+
+
 def run_study(
     file: str | Path,
     *,
@@ -215,6 +243,7 @@ def run_study(
     scheduler: str | None = None,
     console: Console | None = None,
     err_console: Console | None = None,
+    max_memory: int | None = None,
 ) -> int:
     """Run a study from a scenario file and write its result directory.
 
@@ -240,57 +269,90 @@ def run_study(
         Dask scheduler address (only with ``backend="dask"``; default: a local cluster).
     console, err_console : rich Console, optional
         Where the table (stdout) and the progress and messages (stderr) go.
+    max_memory : int, optional
+        Memory budget in bytes (default: half the available memory); see
+        :func:`disruptsim.run.memory.plan_memory`.
 
     Returns
     -------
     int
-        Exit status: 0 done, 2 bad input (including an existing output directory),
-        130/143 interrupted by SIGINT/SIGTERM.
+        Exit status: 0 done, 2 bad input (including an output directory that is not ours
+        to replace or cannot be written, or a study over its memory budget), 130/143
+        interrupted by SIGINT/SIGTERM.
 
     Raises
     ------
     ScenarioError, OSError
         An invalid or unreadable scenario file (the command turns them into exit 2).
     """
-    from ..results.io import check_output_dir
+    from ..results.outdir import (
+        OutputExistsError,
+        OutputWriteError,
+        check_output_dir,
+        check_writable,
+        clean_stale_partials,
+    )
     from ..run.distributed import BackendError
-    from ..run.simulation import simulate
+    from ..run.engine import DEFAULT_TRACE_RUNS
+    from ..run.memory import MemoryBudgetError, plan_memory
+    from ..run.simulation import max_threads, simulate
     from ..scenario import load_scenario
 
     console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 120)
     err = err_console or Console(stderr=True, highlight=False, soft_wrap=True)
-    if isinstance(runs, bool) or runs < 1:
-        err.print(f"--runs must be a positive integer, got {runs}")
+    problem = _option_problem(runs, seed, threads, backend, scheduler, max_memory)
+    if problem:
+        err.print(terminal_markup(problem))
         return EXIT_INPUT
-    if threads is not None and threads < 1:
-        err.print(f"--threads must be a positive integer, got {threads}")
-        return EXIT_INPUT
-    if backend not in ("local", "dask"):
-        err.print(f"--backend must be 'local' or 'dask', got {terminal_markup(repr(backend))}")
-        return EXIT_INPUT
-    if scheduler is not None and backend != "dask":
-        err.print("--scheduler needs --backend dask")
+    if backend == "local" and threads is not None and threads > max_threads():
+        err.print(
+            f"--threads {threads}: this machine allows at most {max_threads()} "
+            "(numba's NUMBA_NUM_THREADS; the number of cores by default)"
+        )
         return EXIT_INPUT
     t0 = time.perf_counter()
     scenario = load_scenario(file)
-    for problem in scenario.warnings:
-        err.print(terminal_markup(problem))
+    for warning in scenario.warnings:
+        err.print(terminal_markup(warning))
     names = list(strategies) if strategies else None
     unknown = [s for s in names or () if s not in scenario.strategies]
     if unknown:
         err.print(
-            f"{terminal_markup(str(file))}: unknown strategy {terminal_markup(repr(unknown[0]))}; "
-            f"this scenario has: {terminal_markup(', '.join(scenario.strategy_names))}"
+            terminal_markup(
+                f"{file}: unknown strategy {unknown[0]!r}; "
+                f"this scenario has: {', '.join(scenario.strategy_names)}"
+            )
         )
         return EXIT_INPUT
     target = Path(out) if out is not None else default_output_dir(scenario.name)
     try:
         check_output_dir(target, force)
-    except FileExistsError as error:
-        err.print(
-            f"{terminal_markup(str(target))}: {terminal_markup(error.strerror or str(error))}"
-        )
+        check_writable(target)
+    except OutputExistsError as error:
+        hint = "; use --force to replace a previous result" if error.force_hint else ""
+        err.print(terminal_markup(f"{target}: {error.strerror}{hint}"))
         return EXIT_INPUT
+    except OutputWriteError as error:
+        err.print(terminal_markup(error))
+        return EXIT_INPUT
+    for stale in clean_stale_partials(target.parent):
+        err.print(terminal_markup(f"removed {stale}, a partial result left by a stopped run"))
+    chosen = [*dict.fromkeys(["baseline", *names])] if names else list(scenario.strategy_names)
+    try:
+        memory = plan_memory(
+            scenario,
+            chosen,
+            runs,
+            DEFAULT_TRACE_RUNS,
+            batch_runs=_batch_runs(runs),
+            lanes=4 * (threads or max_threads()),
+            budget=max_memory,
+        )
+    except MemoryBudgetError as error:
+        err.print(terminal_markup(f"{file}: {error}"))
+        return EXIT_INPUT
+    if memory.reduced:
+        err.print(terminal_markup(memory.message()))
 
     n_strategies = len(names) + ("baseline" not in names) if names else len(scenario.strategies)
     saved = False
@@ -323,6 +385,8 @@ def run_study(
                     strategies=names,
                     threads=threads,
                     batch_runs=_batch_runs(runs),
+                    trace_runs=memory.trace_runs,
+                    max_memory=max_memory,
                     progress=lambda n: progress.advance(task, n),
                     backend=backend,
                     scheduler=scheduler,

@@ -3,13 +3,46 @@
 from __future__ import annotations
 
 import functools
+import numbers
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..model.shocks import GENERATOR
 from ..results.result import SimulationResult, StrategyResult
 from ..scenario.model import Scenario
-from .engine import DEFAULT_BATCH_RUNS, DEFAULT_TRACE_RUNS, simulate_local
+from .engine import DEFAULT_BATCH_RUNS, DEFAULT_TRACE_RUNS, KEEP_CHOICES, simulate_local
+from .memory import plan_memory
+
+
+class MemoryBudgetWarning(UserWarning):
+    """A study keeps fewer daily traces than asked, to fit its memory budget."""
+
+
+def check_integer(name: str, value: Any, minimum: int, maximum: int | None = None) -> int:
+    """``value`` as an int, if it is a whole number (not a bool) within the bounds.
+
+    Raises
+    ------
+    TypeError
+        Not an integer (``1.7``, ``True``, ``"3"``).
+    ValueError
+        Out of bounds.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+    value = int(value)
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        raise ValueError(f"{name} must be {bound}, got {value}")
+    return value
+
+
+def max_threads() -> int:
+    """Most numba threads this process can use (``NUMBA_NUM_THREADS``)."""
+    import numba
+
+    return int(numba.config.NUMBA_NUM_THREADS)
 
 
 def _select_strategies(scenario: Scenario, strategies: Sequence[str] | None) -> list[str]:
@@ -38,6 +71,7 @@ def simulate(
     backend: str = "local",
     scheduler: Any = None,
     keep: str = "auto",
+    max_memory: int | None = None,
 ) -> SimulationResult:
     """Simulate every strategy of a scenario over the same sampled futures.
 
@@ -75,6 +109,10 @@ def simulate(
         only (``"system"``). ``"auto"`` keeps the most detail whose per-run metrics fit
         in 1 GiB (every product up to about 10^5 runs of a 50-product scenario with
         four strategies). Daily means and traces always cover every product.
+    max_memory : int, optional
+        Memory budget of the study in bytes (default: half the memory available when it
+        starts). Checked before anything is allocated: fewer runs are traced when the
+        traces do not fit (with a :class:`MemoryBudgetWarning`); see ``docs/results.md``.
 
     Returns
     -------
@@ -92,21 +130,49 @@ def simulate(
     >>> result = ds.simulate(sc, runs=1000, seed=1)  # doctest: +SKIP
     >>> result.runs("baseline").query("product == 'system'").total_cost.mean()  # doctest: +SKIP
     """
-    if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
-        raise ValueError(f"runs must be a positive integer, got {runs!r}")
+    if not isinstance(scenario, Scenario):
+        raise TypeError(
+            f"scenario must be a Scenario (from load_scenario), got {type(scenario).__name__}"
+        )
+    runs = check_integer("runs", runs, 1)
+    seed = check_integer("seed", seed, 0)
     if batch_runs is None:
         batch_runs = (
             DEFAULT_BATCH_RUNS if backend == "local" else min(4096, max(256, -(-runs // 32)))
         )
-    if batch_runs < 1:
-        raise ValueError(f"batch_runs must be a positive integer, got {batch_runs!r}")
-    if trace_runs < 0:
-        raise ValueError(f"trace_runs must be >= 0, got {trace_runs!r}")
+    batch_runs = check_integer("batch_runs", batch_runs, 1)
+    trace_runs = check_integer("trace_runs", trace_runs, 0)
     if backend not in ("local", "dask"):
         raise ValueError(f"backend must be 'local' or 'dask', got {backend!r}")
+    if threads is not None:
+        top = max_threads() if backend == "local" else None
+        threads = check_integer("threads", threads, 1, top)
+    if keep not in KEEP_CHOICES:
+        raise ValueError(f"keep must be one of {', '.join(KEEP_CHOICES)}; got {keep!r}")
+    if max_memory is not None:
+        max_memory = check_integer("max_memory", max_memory, 1)
+    if isinstance(strategies, str) or (
+        strategies is not None and not all(isinstance(s, str) for s in strategies)
+    ):
+        raise TypeError(f"strategies must be a sequence of names, got {strategies!r}")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be callable, got {type(progress).__name__}")
     if backend == "local" and scheduler is not None:
         raise ValueError("scheduler is only used with backend='dask'")
     names = _select_strategies(scenario, strategies)
+    plan = plan_memory(
+        scenario,
+        names,
+        runs,
+        trace_runs,
+        batch_runs=batch_runs,
+        lanes=4 * (threads or max_threads()),
+        budget=max_memory,
+        keep=keep,
+    )
+    if plan.reduced:
+        warnings.warn(plan.message(), MemoryBudgetWarning, stacklevel=2)
+    trace_runs = plan.trace_runs
     if backend == "dask":
         from .distributed import simulate_distributed
 

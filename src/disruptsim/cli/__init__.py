@@ -292,7 +292,8 @@ def run_command(
         try:
             budget = parse_size(max_memory)
         except ValueError as error:
-            raise typer.BadParameter(str(error), param_hint="'--max-memory'") from None
+            typer.echo(f"Invalid value for '--max-memory': {terminal_text(error)}", err=True)
+            raise typer.Exit(EXIT_INPUT) from None
     code = run_study(
         file,
         runs=runs,

@@ -55,9 +55,12 @@ def csv_cell(value: Any) -> Any:
 def csv_frame(frame):
     """A copy of a DataFrame with :func:`csv_cell` applied to its text cells and column
     names (numbers are unchanged: a negative number is not a formula)."""
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object or str(out[column].dtype) in ("string", "category"):
-            out[column] = out[column].astype(object).map(csv_cell)
+        values = out[column]
+        if not (is_numeric_dtype(values) or is_bool_dtype(values)):
+            out[column] = values.astype(object).map(csv_cell)
     out.columns = [csv_cell(c) for c in out.columns]
     return out

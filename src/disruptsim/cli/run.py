@@ -326,8 +326,8 @@ def run_study(
         return EXIT_INPUT
     target = Path(out) if out is not None else default_output_dir(scenario.name)
     try:
-        check_output_dir(target, force)
         check_writable(target)
+        check_output_dir(target, force)
     except OutputExistsError as error:
         hint = "; use --force to replace a previous result" if error.force_hint else ""
         err.print(terminal_markup(f"{target}: {error.strerror}{hint}"))

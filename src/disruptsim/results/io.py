@@ -258,8 +258,8 @@ def save_result(
     files and the errors. Returns ``directory`` as a Path.
     """
     target = Path(directory)
-    check_output_dir(target, force)
     check_writable(target)
+    check_output_dir(target, force)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         for stale in clean_stale_partials(target.parent):

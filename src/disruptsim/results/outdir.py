@@ -129,29 +129,29 @@ def check_writable(directory: str | Path) -> None:
     OutputWriteError
     """
     path = Path(os.path.abspath(directory))
-    missing: list[str] = []
-    parent = path
-    while not parent.exists() and not parent.is_symlink():
-        missing.append(parent.name)
-        parent = parent.parent
-    if path.exists() and path.is_dir():
-        parent, missing = path.parent, []
-    if not parent.is_dir():
-        raise OutputWriteError(directory, f"{parent} is not a directory", errno.ENOTDIR)
-    try:
-        limit = os.pathconf(parent, "PC_NAME_MAX")
-    except (OSError, ValueError):  # pragma: no cover - no such limit
-        limit = 255
-    for name in [path.name, *missing]:
+    limit = _name_max()
+    for name in path.parts[1:]:
         if len(os.fsencode(name)) > limit:
             raise OutputWriteError(
                 directory,
                 f"file name too long ({len(os.fsencode(name))} bytes; the limit is {limit})",
                 errno.ENAMETOOLONG,
             )
+    parent = path.parent  # the result is renamed into place there
+    while not parent.exists() and not parent.is_symlink():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputWriteError(directory, f"{parent} is not a directory", errno.ENOTDIR)
     if not os.access(parent, os.W_OK | os.X_OK):
         reason = "read-only file system" if _read_only(parent) else "permission denied"
         raise OutputWriteError(directory, f"{parent}: {reason}", errno.EACCES)
+
+
+def _name_max() -> int:
+    try:
+        return int(os.pathconf("/", "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):  # pragma: no cover - no such limit
+        return 255
 
 
 def _read_only(path: Path) -> bool:

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 import disruptsim as ds
 from disruptsim import cli
-from disruptsim.errors import ScenarioError
+from disruptsim.errors import ArgumentError, ScenarioError
 from disruptsim.run.simulation import max_threads
 from disruptsim.safetext import terminal_markup, terminal_text
 from disruptsim.scenario import bounds, yamlio
@@ -228,27 +228,33 @@ def test_bad_max_memory_exits_2(write_yaml, text):
 
 
 @pytest.mark.parametrize(
-    "arguments, error",
+    "arguments, argument",
     [
-        ({"seed": 1.7}, TypeError),
-        ({"seed": True}, TypeError),
-        ({"seed": -1}, ValueError),
-        ({"runs": 10.0}, TypeError),
-        ({"runs": 0}, ValueError),
-        ({"threads": 0}, ValueError),
-        ({"threads": 10_000}, ValueError),
-        ({"trace_runs": 2.5}, TypeError),
-        ({"batch_runs": "8"}, TypeError),
-        ({"strategies": "baseline"}, TypeError),
-        ({"keep": "most"}, ValueError),
-        ({"max_memory": 1.5e9}, TypeError),
-        ({"progress": 3}, TypeError),
+        ({"seed": 1.7}, "seed"),
+        ({"seed": True}, "seed"),
+        ({"seed": -1}, "seed"),
+        ({"seed": "1"}, "seed"),
+        ({"runs": 10.0}, "runs"),
+        ({"threads": 10_000}, "threads"),
+        ({"trace_runs": 2.5}, "trace_runs"),
+        ({"batch_runs": "8"}, "batch_runs"),
+        ({"strategies": "baseline"}, "strategies"),
+        ({"strategies": [1, 2]}, "strategies"),
+        ({"max_memory": 1.5e9}, "max_memory"),
+        ({"max_memory": 0}, "max_memory"),
+        ({"progress": 3}, "progress"),
     ],
 )
-def test_api_arguments_are_type_checked(write_yaml, arguments, error):
+def test_api_arguments_are_type_checked(write_yaml, arguments, argument):
     sc = ds.load_scenario(write_yaml(scenario_text()))
-    with pytest.raises(error):
+    with pytest.raises(ArgumentError) as info:  # a ValueError naming the parameter
         ds.simulate(sc, **{"runs": 5, **arguments})
+    assert info.value.argument == argument and argument in str(info.value)
+
+
+def test_api_scenario_must_be_a_scenario(write_yaml):
+    with pytest.raises(ArgumentError, match="load_scenario"):
+        ds.simulate(scenario_text(), runs=5)
 
 
 def test_api_accepts_numpy_integers(write_yaml):

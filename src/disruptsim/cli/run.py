@@ -20,8 +20,9 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
+import typer
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -36,6 +37,7 @@ from rich.table import Table
 
 from ..conventions import EXIT_INPUT, EXIT_OK, SYSTEM
 from ..report.format import (
+    euro_scale,
     format_days,
     format_euros,
     format_interval,
@@ -43,7 +45,8 @@ from ..report.format import (
     format_ratio,
     format_runs,
 )
-from ..safetext import terminal_markup
+from ..safetext import terminal_markup, terminal_text
+from .errors import reports_errors
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -95,12 +98,6 @@ def _stop_on_signals() -> Iterator[None]:
             signal.signal(s, h)
 
 
-def _batch_runs(runs: int) -> int:
-    """Batch size for a smooth progress bar and, with Dask, enough tasks to share out
-    (results do not depend on it)."""
-    return int(min(4096, max(256, math.ceil(runs / 40))))
-
-
 def parse_strategies(text: str | None) -> list[str] | None:
     """``"a,b"`` -> ``["a", "b"]`` (None or empty: every strategy)."""
     if text is None:
@@ -113,12 +110,10 @@ def _scale(values) -> tuple[float, str, int]:
     """Common euro scale of a table: divisor, unit label and decimals for ~3 digits."""
     finite = [abs(v) for v in values if v is not None and math.isfinite(v)]
     top = max(finite, default=0.0)
-    for div, unit in ((1e9, "€ bn"), (1e6, "€ m"), (1e3, "€ k"), (1.0, "€")):
-        if top >= div or div == 1.0:
-            lead = top / div
-            decimals = max(0, 2 - int(math.floor(math.log10(lead)))) if lead > 0 else 0
-            return div, unit, min(decimals, 2)
-    raise AssertionError  # pragma: no cover
+    div, short, _ = euro_scale(top)
+    lead = top / div
+    decimals = max(0, 2 - int(math.floor(math.log10(lead)))) if lead > 0 else 0
+    return div, f"€ {short}" if short else "€", min(decimals, 2)
 
 
 def strategy_table(result: SimulationResult, summary: pd.DataFrame, product: str = SYSTEM) -> Table:
@@ -201,34 +196,6 @@ def separation_line(result: SimulationResult) -> str | None:
     )
 
 
-def _option_problem(
-    runs: object,
-    seed: object,
-    threads: object,
-    backend: object,
-    scheduler: object,
-    max_memory: object,
-) -> str | None:
-    """What is wrong with the options of ``run`` (None when nothing is)."""
-
-    def whole(value: object) -> bool:
-        return isinstance(value, int) and not isinstance(value, bool)
-
-    if not whole(runs) or runs < 1:
-        return f"--runs must be a positive integer, got {runs}"
-    if not whole(seed) or seed < 0:
-        return f"--seed must be an integer >= 0, got {seed}"
-    if threads is not None and (not whole(threads) or threads < 1):
-        return f"--threads must be a positive integer, got {threads}"
-    if max_memory is not None and (not whole(max_memory) or max_memory < 1):
-        return f"--max-memory must be a positive size, got {max_memory}"
-    if backend not in ("local", "dask"):
-        return f"--backend must be 'local' or 'dask', got {backend!r}"
-    if scheduler is not None and backend != "dask":
-        return "--scheduler needs --backend dask"
-    return None
-
-
 def run_study(
     file: str | Path,
     *,
@@ -258,7 +225,7 @@ def run_study(
     strategies : sequence of str, optional
         Strategies to simulate (default all; the baseline is always included).
     force : bool
-        Replace an existing non-empty output directory.
+        Replace an output directory that holds a previous disruptsim result.
     threads : int, optional
         Numba threads.
     report : bool
@@ -285,6 +252,7 @@ def run_study(
     ScenarioError, OSError
         An invalid or unreadable scenario file (the command turns them into exit 2).
     """
+    from ..errors import ArgumentError
     from ..results.outdir import (
         OutputExistsError,
         OutputWriteError,
@@ -293,37 +261,27 @@ def run_study(
         clean_stale_partials,
     )
     from ..run.distributed import BackendError
-    from ..run.engine import DEFAULT_TRACE_RUNS
+    from ..run.engine import DEFAULT_TRACE_RUNS, default_batch_runs
     from ..run.memory import MemoryBudgetError, plan_memory
-    from ..run.simulation import max_threads, simulate
+    from ..run.simulation import check_arguments, max_threads, simulate
     from ..scenario import load_scenario
 
     console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 120)
     err = err_console or Console(stderr=True, highlight=False, soft_wrap=True)
-    problem = _option_problem(runs, seed, threads, backend, scheduler, max_memory)
-    if problem:
-        err.print(terminal_markup(problem))
-        return EXIT_INPUT
-    if backend == "local" and threads is not None and threads > max_threads():
-        err.print(
-            f"--threads {threads}: this machine allows at most {max_threads()} "
-            "(numba's NUMBA_NUM_THREADS; the number of cores by default)"
-        )
+    try:  # the options first: a bad one is reported before anything is read
+        check_arguments(
+            runs, None, DEFAULT_TRACE_RUNS, threads, backend, scheduler, "auto", seed,
+            max_memory, strategies,
+        )  # fmt: skip
+    except ArgumentError as error:
+        option = "--" + error.argument.replace("_", "-")
+        err.print(terminal_markup(f"{option}: {error}"))
         return EXIT_INPUT
     t0 = time.perf_counter()
     scenario = load_scenario(file)
     for warning in scenario.warnings:
         err.print(terminal_markup(warning))
     names = list(strategies) if strategies else None
-    unknown = [s for s in names or () if s not in scenario.strategies]
-    if unknown:
-        err.print(
-            terminal_markup(
-                f"{file}: unknown strategy {unknown[0]!r}; "
-                f"this scenario has: {', '.join(scenario.strategy_names)}"
-            )
-        )
-        return EXIT_INPUT
     target = Path(out) if out is not None else default_output_dir(scenario.name)
     try:
         check_writable(target)
@@ -338,13 +296,14 @@ def run_study(
     for stale in clean_stale_partials(target.parent):
         err.print(terminal_markup(f"removed {stale}, a partial result left by a stopped run"))
     chosen = [*dict.fromkeys(["baseline", *names])] if names else list(scenario.strategy_names)
+    chosen = [name for name in chosen if name in scenario.strategies]  # unknown: simulate says
     try:
         memory = plan_memory(
             scenario,
             chosen,
             runs,
             DEFAULT_TRACE_RUNS,
-            batch_runs=_batch_runs(runs),
+            batch_runs=default_batch_runs(runs, backend),
             lanes=4 * (threads or max_threads()),
             budget=max_memory,
         )
@@ -384,7 +343,6 @@ def run_study(
                     seed=seed,
                     strategies=names,
                     threads=threads,
-                    batch_runs=_batch_runs(runs),
                     trace_runs=memory.trace_runs,
                     max_memory=max_memory,
                     progress=lambda n: progress.advance(task, n),
@@ -404,11 +362,17 @@ def run_study(
                 try:
                     result.save(target, force=force, report=report)
                     saved = True
-                except FileExistsError as error:  # created by someone else meanwhile
-                    err.print(
-                        f"{terminal_markup(str(target))}: {terminal_markup(error.strerror or str(error))}"
-                    )
+                except OutputExistsError as error:  # created by someone else meanwhile
+                    hint = "; use --force to replace a previous result" if error.force_hint else ""
+                    err.print(terminal_markup(f"{target}: {error.strerror}{hint}"))
                     return EXIT_INPUT
+                except OutputWriteError as error:  # e.g. the disk filled up
+                    err.print(terminal_markup(error))
+                    return EXIT_INPUT
+    except ArgumentError as error:
+        option = "--" + error.argument.replace("_", "-")
+        err.print(terminal_markup(f"{file}: {option}: {error}"))
+        return EXIT_INPUT
     except BackendError as error:
         err.print(f"disruptsim: {terminal_markup(str(error))}")
         return EXIT_INPUT
@@ -433,3 +397,105 @@ def run_study(
         f"{'report.html, ' if report else ''}manifest.json) in {elapsed:.1f} s."
     )
     return EXIT_OK
+
+
+@reports_errors
+def run_command(
+    file: Annotated[
+        Path, typer.Argument(help="Scenario file (YAML).", metavar="FILE", show_default=False)
+    ],
+    runs: Annotated[
+        int, typer.Option("--runs", "-n", min=1, help="Monte Carlo runs per strategy.")
+    ] = DEFAULT_RUNS,
+    seed: Annotated[
+        int, typer.Option("--seed", "-s", min=0, help="Seed of the study (an integer >= 0).")
+    ] = 0,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output directory (default: out/<scenario name>).",
+            show_default=False,
+        ),
+    ] = None,
+    strategies: Annotated[
+        str | None,
+        typer.Option(
+            "--strategies",
+            help="Comma-separated strategies (baseline always included).",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace an output directory that holds a previous disruptsim result "
+            "(anything else is refused).",
+        ),
+    ] = False,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            "--threads",
+            min=1,
+            help="Numba threads, at most the number of cores (default: all cores).",
+            show_default=False,
+        ),
+    ] = None,
+    max_memory: Annotated[
+        str | None,
+        typer.Option(
+            "--max-memory",
+            help="Memory budget, e.g. 4G or 512M (default: half the available memory); "
+            "fewer daily traces are kept to fit it.",
+            show_default=False,
+        ),
+    ] = None,
+    report: Annotated[
+        bool, typer.Option("--report/--no-report", help="Write report.html and figures.")
+    ] = True,
+    backend: Annotated[
+        str, typer.Option("--backend", help="Where runs are computed: local or dask.")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Dask scheduler address, e.g. tcp://host:8786 (default with --backend dask: a local cluster).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Simulate every strategy of a scenario and write the result directory.
+
+    Writes summary.csv, runs.parquet, timeseries.parquet, report.html with figures, scenario.resolved.yaml and manifest.json, atomically, and prints a table of the strategies.
+
+    Exit status: 0 ok; 2 bad input, an output directory that is not ours to replace or
+    cannot be written, or a study over its memory budget; 130 or 143 interrupted.
+    """
+    budget = None
+    if max_memory is not None:
+        from ..run.memory import parse_size
+
+        try:
+            budget = parse_size(max_memory)
+        except ValueError as error:
+            typer.echo(f"Invalid value for '--max-memory': {terminal_text(error)}", err=True)
+            raise typer.Exit(EXIT_INPUT) from None
+    code = run_study(
+        file,
+        runs=runs,
+        seed=seed,
+        out=out,
+        strategies=parse_strategies(strategies),
+        force=force,
+        threads=threads,
+        report=report,
+        backend=backend,
+        scheduler=scheduler,
+        max_memory=budget,
+    )
+    if code:
+        raise typer.Exit(code)

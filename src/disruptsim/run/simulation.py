@@ -8,34 +8,18 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..errors import ArgumentError
 from ..model.shocks import GENERATOR
 from ..results.result import SimulationResult, StrategyResult
 from ..scenario.model import Scenario
-from .engine import DEFAULT_BATCH_RUNS, DEFAULT_TRACE_RUNS, KEEP_CHOICES, simulate_local
+from .engine import DEFAULT_TRACE_RUNS, KEEP_CHOICES, default_batch_runs, simulate_local
 from .memory import plan_memory
+
+BACKENDS = ("local", "dask")
 
 
 class MemoryBudgetWarning(UserWarning):
     """A study keeps fewer daily traces than asked, to fit its memory budget."""
-
-
-def check_integer(name: str, value: Any, minimum: int, maximum: int | None = None) -> int:
-    """``value`` as an int, if it is a whole number (not a bool) within the bounds.
-
-    Raises
-    ------
-    TypeError
-        Not an integer (``1.7``, ``True``, ``"3"``).
-    ValueError
-        Out of bounds.
-    """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
-    value = int(value)
-    if value < minimum or (maximum is not None and value > maximum):
-        bound = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
-        raise ValueError(f"{name} must be {bound}, got {value}")
-    return value
 
 
 def max_threads() -> int:
@@ -52,10 +36,68 @@ def _select_strategies(scenario: Scenario, strategies: Sequence[str] | None) -> 
     unknown = [s for s in names if s not in scenario.strategies]
     if unknown:
         known = ", ".join(scenario.strategy_names)
-        raise ValueError(f"unknown strategy {unknown[0]!r}; this scenario has: {known}")
+        raise ArgumentError(
+            "strategies", f"unknown strategy {unknown[0]!r}; this scenario has: {known}"
+        )
     if "baseline" not in names:
         names.insert(0, "baseline")
     return names
+
+
+def _positive_int(name: str, value: Any, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ArgumentError(name, f"{name} must be {what}, got {value!r}")
+
+
+def check_arguments(
+    runs: Any,
+    batch_runs: Any,
+    trace_runs: Any,
+    threads: Any,
+    backend: Any,
+    scheduler: Any,
+    keep: Any,
+    seed: Any = 0,
+    max_memory: Any = None,
+    strategies: Any = None,
+    progress: Any = None,
+) -> None:
+    """Raise :class:`~disruptsim.errors.ArgumentError` on the first bad argument of
+    :func:`simulate` (``disruptsim run`` calls it before loading anything heavy)."""
+    _positive_int("runs", runs)
+    _positive_int("seed", seed, minimum=0)
+    if batch_runs is not None:
+        _positive_int("batch_runs", batch_runs)
+    _positive_int("trace_runs", trace_runs, minimum=0)
+    if threads is not None:
+        _positive_int("threads", threads)
+        if backend == "local" and threads > max_threads():
+            raise ArgumentError(
+                "threads",
+                f"threads must be at most {max_threads()} on this machine (numba's "
+                f"NUMBA_NUM_THREADS, the number of cores by default), got {threads!r}",
+            )
+    if max_memory is not None:
+        _positive_int("max_memory", max_memory)
+    if isinstance(strategies, str) or (
+        strategies is not None
+        and (
+            not isinstance(strategies, Sequence | set | frozenset)
+            or not all(isinstance(s, str) for s in strategies)
+        )
+    ):
+        raise ArgumentError(
+            "strategies", f"strategies must be a list of strategy names, got {strategies!r}"
+        )
+    if progress is not None and not callable(progress):
+        raise ArgumentError("progress", f"progress must be callable, got {progress!r}")
+    if backend not in BACKENDS:
+        raise ArgumentError("backend", f"backend must be 'local' or 'dask', got {backend!r}")
+    if backend == "local" and scheduler is not None:
+        raise ArgumentError("scheduler", "scheduler is only used with backend='dask'")
+    if keep not in KEEP_CHOICES:
+        raise ArgumentError("keep", f"keep must be one of {', '.join(KEEP_CHOICES)}; got {keep!r}")
 
 
 def simulate(
@@ -87,9 +129,9 @@ def simulate(
     strategies : sequence of str, optional
         Strategies to simulate (default: all); the baseline is always included.
     batch_runs : int, optional
-        Runs per batch (a Dask task each). Default: 4096 locally; with Dask,
-        ``runs / 32`` clamped to 256..4096 so that workers get several tasks. Results
-        do not depend on it.
+        Runs per batch (a Dask task each). Default: 4096 locally; with Dask, ``runs / 32``
+        clamped to 256..4096 so that workers get several tasks
+        (:func:`~disruptsim.run.engine.default_batch_runs`). Results do not depend on it.
     trace_runs : int, default 1000
         Daily trajectories are kept for the first ``trace_runs`` runs.
     threads : int, optional
@@ -112,7 +154,8 @@ def simulate(
     max_memory : int, optional
         Memory budget of the study in bytes (default: half the memory available when it
         starts). Checked before anything is allocated: fewer runs are traced when the
-        traces do not fit (with a :class:`MemoryBudgetWarning`); see ``docs/results.md``.
+        traces do not fit (with a :class:`MemoryBudgetWarning`); see ``docs/cli.md``
+        ("Memory").
 
     Returns
     -------
@@ -120,6 +163,12 @@ def simulate(
 
     Raises
     ------
+    disruptsim.errors.ArgumentError
+        A bad argument (a :class:`ValueError` naming the parameter), e.g. ``runs=0``,
+        ``seed=1.7``, ``seed=-1``, more threads than numba allows, or an unknown strategy.
+    disruptsim.run.memory.MemoryBudgetError
+        The study does not fit ``max_memory`` even without traces (a ``ValueError``),
+        raised before anything is allocated.
     disruptsim.run.distributed.BackendError
         With ``backend="dask"``: Dask not installed, scheduler unreachable, no workers.
 
@@ -131,41 +180,23 @@ def simulate(
     >>> result.runs("baseline").query("product == 'system'").total_cost.mean()  # doctest: +SKIP
     """
     if not isinstance(scenario, Scenario):
-        raise TypeError(
-            f"scenario must be a Scenario (from load_scenario), got {type(scenario).__name__}"
+        raise ArgumentError(
+            "scenario", f"scenario must be a Scenario (from load_scenario), got {scenario!r}"
         )
-    runs = check_integer("runs", runs, 1)
-    seed = check_integer("seed", seed, 0)
+    check_arguments(
+        runs, batch_runs, trace_runs, threads, backend, scheduler, keep, seed, max_memory,
+        strategies, progress,
+    )  # fmt: skip
+    runs, seed, trace_runs = int(runs), int(seed), int(trace_runs)
     if batch_runs is None:
-        batch_runs = (
-            DEFAULT_BATCH_RUNS if backend == "local" else min(4096, max(256, -(-runs // 32)))
-        )
-    batch_runs = check_integer("batch_runs", batch_runs, 1)
-    trace_runs = check_integer("trace_runs", trace_runs, 0)
-    if backend not in ("local", "dask"):
-        raise ValueError(f"backend must be 'local' or 'dask', got {backend!r}")
-    if threads is not None:
-        top = max_threads() if backend == "local" else None
-        threads = check_integer("threads", threads, 1, top)
-    if keep not in KEEP_CHOICES:
-        raise ValueError(f"keep must be one of {', '.join(KEEP_CHOICES)}; got {keep!r}")
-    if max_memory is not None:
-        max_memory = check_integer("max_memory", max_memory, 1)
-    if isinstance(strategies, str) or (
-        strategies is not None and not all(isinstance(s, str) for s in strategies)
-    ):
-        raise TypeError(f"strategies must be a sequence of names, got {strategies!r}")
-    if progress is not None and not callable(progress):
-        raise TypeError(f"progress must be callable, got {type(progress).__name__}")
-    if backend == "local" and scheduler is not None:
-        raise ValueError("scheduler is only used with backend='dask'")
+        batch_runs = default_batch_runs(runs, backend)
     names = _select_strategies(scenario, strategies)
     plan = plan_memory(
         scenario,
         names,
         runs,
         trace_runs,
-        batch_runs=batch_runs,
+        batch_runs=int(batch_runs),
         lanes=4 * (threads or max_threads()),
         budget=max_memory,
         keep=keep,

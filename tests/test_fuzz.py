@@ -193,6 +193,7 @@ def check(mapping: dict) -> str:
 
 OUTCOMES: Counter[str] = Counter()
 FUZZ_SETTINGS = dict(
+    database=None,  # no replay of examples saved by another version of the generator
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     derandomize=True,

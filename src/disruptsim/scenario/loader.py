@@ -82,7 +82,7 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     return out
 
 
-class _Report:
+class Report:
     """Collects issues as :class:`Problem` objects located in the document."""
 
     def __init__(self, document: Document):
@@ -218,7 +218,7 @@ def _best_effort_world(data: Mapping[str, Any]) -> tuple[World | None, list[Issu
 
 def _resolve(document: Document, path: Path | None) -> Scenario:
     data = document.data
-    report = _Report(document)
+    report = Report(document)
     number_issues = finite_issues(data) + magnitude_issues(data)
     report.add(number_issues)
     scenario_file, issues = _validate(ScenarioFile, data)
@@ -227,7 +227,7 @@ def _resolve(document: Document, path: Path | None) -> Scenario:
     report.add(top_bound_issues(data))
     # The scale of costs is only checked when every number is finite and of bounded size.
     horizon = data.get("horizon_days") if not number_issues else None
-    cautions = _Report(document)
+    cautions = Report(document)
 
     regions = data.get("regions")
     countries = Countries(regions if isinstance(regions, dict) else ())
@@ -280,6 +280,11 @@ def _resolve(document: Document, path: Path | None) -> Scenario:
         path=path,
         sha256=document.sha256,
         data=freeze(data),
+        situation_positions=FrozenDict(
+            (key[1:], position)
+            for key, position in document.positions.items()
+            if key[:1] == ("situation",)
+        ),
         warnings=tuple(replace(p, message=f"warning: {p.message}") for p in cautions.problems),
     )
 

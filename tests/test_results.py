@@ -462,8 +462,8 @@ def test_loaded_result_without_its_scenario_still_works(random_result, tmp_path,
 
 
 def test_summary_frame_is_the_summary(det_result):
-    from disruptsim.results.summary import summary_frame
+    from disruptsim.results.summary import ranked, summary_frame
 
     products = (*det_result.final_products(), SYSTEM)
-    frame = summary_frame(det_result.strategies, det_result.baseline, products, 0.9)
+    frame = ranked(summary_frame(det_result.strategies, det_result.baseline, products, 0.9))
     pd.testing.assert_frame_equal(frame, det_result.summary(confidence=0.9))

@@ -27,6 +27,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def __getattr__(name: str):
+    if name == "examples":
+        value = import_module("disruptsim.examples")
+        globals()[name] = value
+        return value
     try:
         module, attr = _LAZY[name]
     except KeyError:
@@ -37,7 +41,7 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return sorted([*globals(), *_LAZY])
+    return sorted([*globals(), *_LAZY, "examples"])
 
 
 __all__ = [
@@ -46,6 +50,7 @@ __all__ = [
     "ScenarioError",
     "SimulationResult",
     "__version__",
+    "examples",
     "load_scenario",
     "simulate",
 ]

@@ -35,7 +35,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from ..conventions import EXIT_INPUT, EXIT_OK, SYSTEM
+from ..conventions import DEFAULT_RUNS, EXIT_INPUT, EXIT_OK, SYSTEM
 from ..report.format import (
     format_days,
     format_euros,
@@ -55,12 +55,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["DEFAULT_RUNS", "Interrupted", "default_output_dir", "run_study", "strategy_table"]
 
-DEFAULT_RUNS = 5000
-"""Runs of ``disruptsim run`` without ``--runs``. Every shipped scenario, all strategies,
-took 10-18 s end to end on the 2-core development machine (loaded by other work) with a
-warm numba cache, and 40 s for the slowest one including the first-run compilation (see
-``docs/results.md``). Raise it for decisions: the table says when the two best strategies
-are not yet separated and roughly how many runs would separate them."""
 
 
 class Interrupted(Exception):

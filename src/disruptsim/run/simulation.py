@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
+from ..conventions import DEFAULT_RUNS
 from ..model.shocks import GENERATOR
 from ..results.result import SimulationResult, StrategyResult
 from ..scenario.model import Scenario
@@ -26,8 +28,8 @@ def _select_strategies(scenario: Scenario, strategies: Sequence[str] | None) -> 
 
 
 def simulate(
-    scenario: Scenario,
-    runs: int = 10_000,
+    scenario: Scenario | str | Path,
+    runs: int = DEFAULT_RUNS,
     seed: int = 0,
     *,
     strategies: Sequence[str] | None = None,
@@ -43,10 +45,12 @@ def simulate(
 
     Parameters
     ----------
-    scenario : Scenario
-        From :func:`disruptsim.load_scenario`.
+    scenario : Scenario, str or Path
+        From :func:`disruptsim.load_scenario`, or the path of a scenario file (loaded
+        with it; an invalid file raises :class:`disruptsim.ScenarioError`).
     runs : int, default 10000
-        Number of Monte Carlo runs (futures).
+        Number of Monte Carlo runs (futures); the same default as ``disruptsim run``
+        (:data:`disruptsim.conventions.DEFAULT_RUNS`).
     seed : int, default 0
         Seed of the study. Run ``r`` depends only on ``(seed, r)``: the first 1,000 runs
         of a larger study are exactly a 1,000-run study.
@@ -92,6 +96,15 @@ def simulate(
     >>> result = ds.simulate(sc, runs=1000, seed=1)  # doctest: +SKIP
     >>> result.runs("baseline").query("product == 'system'").total_cost.mean()  # doctest: +SKIP
     """
+    if isinstance(scenario, str | Path):
+        from ..scenario import load_scenario
+
+        scenario = load_scenario(scenario)
+    elif not isinstance(scenario, Scenario):
+        raise TypeError(
+            "scenario must be a Scenario (disruptsim.load_scenario) or the path of a "
+            f"scenario file, got {type(scenario).__name__}"
+        )
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
         raise ValueError(f"runs must be a positive integer, got {runs!r}")
     if batch_runs is None:

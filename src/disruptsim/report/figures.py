@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
@@ -85,6 +86,14 @@ def _figure(width: float, height: float) -> Figure:
     fig = Figure(figsize=(width, height), layout="constrained")
     fig.get_layout_engine().set(w_pad=0.06, h_pad=0.06)
     return fig
+
+
+def legend_columns(fig: Figure, labels: Sequence[str], fontsize: float = 9) -> int:
+    """Legend columns that fit the figure's width (so no entry is cut off)."""
+    width_in = fig.get_figwidth()
+    longest = max((len(str(t)) for t in labels), default=1)
+    entry_in = 0.75 + longest * fontsize * 0.55 / 72  # handle + text at about 0.55 em a letter
+    return max(1, min(len(labels), int(width_in * 0.95 // entry_in)))
 
 
 def _safe(name: str) -> str:
@@ -157,7 +166,14 @@ def fulfilment_figure(result: SimulationResult, ts: pd.DataFrame, product: str) 
     pad = max(0.001, 0.04 * (1.0 - low))
     axes.flat[0].set_ylim(low - pad, 1.0 + pad)
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=9, frameon=False)
+    fig.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncols=legend_columns(fig, labels),
+        fontsize=9,
+        frameon=False,
+    )
     fig.suptitle(f"Daily fulfilment: {_label(product, {})}", fontsize=12)
     return fig
 
@@ -193,8 +209,9 @@ def cost_distribution_figure(result: SimulationResult, summary: pd.DataFrame) ->
             (q75 - q25) / div,
             left=q25 / div,
             height=0.45,
-            color=c,
-            alpha=0.35,
+            facecolor=(*to_rgb(c), 0.35),
+            edgecolor=c,
+            lw=1.5,  # a box of zero width (most runs cost the same) still shows as a line
             label="p25–p75" if k == 0 else None,
         )
         ax.plot(
@@ -215,10 +232,11 @@ def cost_distribution_figure(result: SimulationResult, summary: pd.DataFrame) ->
             label="CVaR95" if k == 0 else None,
         )
     ax.set_yticks(range(len(names)), names[::-1])
+    ax.set_ylim(-1.7, len(names) - 0.5)  # the bottom row is left free for the legend
     ax.set_xlabel(f"Total cost per run over the horizon ({unit})")
     ax.set_title("Distribution over runs (system)", fontsize=11)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=3, frameon=False)
+    ax.legend(fontsize=8, loc="lower center", ncols=3, framealpha=0.9)
     for name in names:
         x = totals[name]
         n = x.size
@@ -286,14 +304,22 @@ def pareto_figure(result: SimulationResult, summary: pd.DataFrame) -> Figure:
             yerr=[[(r["total_cost_mean"] - r["total_cost_ci_low"]) / div], [(r["total_cost_ci_high"] - r["total_cost_mean"]) / div]],
             fmt="o" if on[k] else "s", mfc=colors[name] if on[k] else "white", color=colors[name], ms=8, capsize=3,
         )  # fmt: skip
-    ax.set_xlabel("Time to recover, 95th percentile over runs (days)")
+    ax.set_xlabel("Time to recover, 95th percentile over all runs (days)")
     ax.set_ylabel(f"Expected total cost ({unit})")
     ax.set_title("Cost against time to recover", fontsize=11)
     ax.grid(alpha=0.3)
     ax.margins(x=0.15, y=0.15)
     ax.legend(fontsize=8, loc="best")
     ax.autoscale_view()
-    _annotate(ax, x, y, names)
+    # More than 5% of all runs still short at the horizon: the p95 is a lower bound.
+    open_share = (s["ttr_censored_share"].fillna(0.0) * s["p_disrupted"]).to_numpy(dtype=float)
+    censored = open_share >= 0.05
+    for k in np.flatnonzero(censored):
+        ax.annotate(
+            "", (x[k] + 0.06 * (ax.get_xlim()[1] - ax.get_xlim()[0]), y[k]), (x[k], y[k]),
+            arrowprops={"arrowstyle": "->", "color": colors[names[k]], "lw": 1.2},
+        )  # fmt: skip
+    _annotate(ax, x, y, [f"{n} (≥)" if c else n for n, c in zip(names, censored, strict=True)])
 
     mit = s["mitigation_cost_mean"].to_numpy(dtype=float)
     sho = s["shortage_cost_mean"].to_numpy(dtype=float)
@@ -350,7 +376,7 @@ def shortage_figure(result: SimulationResult, ts: pd.DataFrame, products: Sequen
         handles,
         labels,
         loc="outside lower center",
-        ncols=min(5, len(names)),
+        ncols=legend_columns(fig, labels),
         fontsize=9,
         frameon=False,
     )
@@ -380,16 +406,17 @@ def stock_figure(result: SimulationResult, ts: pd.DataFrame, products: Sequence[
                 continue
             day = d["day"].to_numpy()
             c = colors[name]
-            ax.fill_between(day, d["stock_p5"], d["stock_p95"], color=c, alpha=0.15, lw=0)
             style = _LINESTYLES[names.index(name) % len(_LINESTYLES)]
             ax.plot(day, d["mean_stock"], color=c, lw=1.6, ls=style, label=name)
+            # The low tail as a thin line, not a band: bands of several strategies merge.
+            ax.plot(day, d["stock_p5"], color=c, lw=0.8, ls=":", alpha=0.9)
         ax.set_title(product, fontsize=11)
         ax.set_ylabel(f"Stock ({units.get(product, 'units')})")
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="lower left")
-    fig.suptitle("Stock level: mean over all runs (line), 5–95% of traced runs (band)", fontsize=12)
+        ax.legend(fontsize=8, loc="best", framealpha=0.9)
+    fig.suptitle("Stock level (line: mean; dotted: 5th percentile)", fontsize=11)
     return fig
 
 
@@ -467,11 +494,24 @@ def make_figures(
             title="Trade-offs and Pareto fronts",
             caption=(
                 "Left: expected total cost (95% CI) against the 95th percentile of time to recover "
-                "(runs without disruption count as 0 days). Right: expected mitigation cost against "
+                "over all runs (days from the first disruption to the end of the last shortage; "
+                "runs without disruption count as 0 days). (≥) and an arrow: more than 5% of the "
+                "runs are still short at the end of the horizon, so the true percentile is "
+                "longer than shown (right-censored). Right: expected mitigation cost against "
                 "expected shortage cost. A strategy is on the front when no other is at least as "
                 "good on both axes and better on one."
             ),
             figure=pareto_figure(result, summary),
+        )
+    )
+    from .recovery import RECOVERY_CAPTION, recovery_figure
+
+    figures.append(
+        ReportFigure(
+            name="time_to_recover",
+            title="Time to recover",
+            caption=RECOVERY_CAPTION,
+            figure=recovery_figure(result, summary),
         )
     )
     stocked = stock_products(result, ts)
@@ -482,7 +522,8 @@ def make_figures(
                 title="Stock levels",
                 caption=(
                     "Stock of each product with a stockpile, in its own unit: exact mean over all "
-                    "runs (line) and the 5–95% band of the traced runs."
+                    "runs (line) and the 5th percentile of the traced runs (dotted: in 5% of "
+                    "futures the stock is lower than this)."
                 ),
                 figure=stock_figure(result, ts, stocked),
             )

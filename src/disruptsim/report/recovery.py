@@ -110,11 +110,11 @@ def recovery_figure(result: SimulationResult, summary: pd.DataFrame) -> Figure:
     ax.set_xlim(0, horizon * 1.08)
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
-    ax.set_xlabel("Days since the first disruption")
+    ax.set_xlabel("Time since the first disruption (days)")
     ax.set_ylabel("Disrupted runs not yet recovered")
     ax.set_title("How long until supply is back (disrupted runs)", fontsize=11)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper right", framealpha=0.9)
+    ax.legend(fontsize=8, loc="best", framealpha=0.9)
     shares = np.array([_outcome_shares(result, n) for n in names])
     ys = np.arange(len(names))[::-1]
     left = np.zeros(len(names))
@@ -125,7 +125,7 @@ def recovery_figure(result: SimulationResult, summary: pd.DataFrame) -> Figure:
     ax2.set_xlim(0, 1)
     ax2.set_ylim(-0.5, len(names) - 0.5)
     ax2.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
-    ax2.set_xlabel("Share of all runs")
+    ax2.set_xlabel("Share of all runs (%)")
     ax2.set_title("Outcome of every run", fontsize=11)
     handles, labels = ax2.get_legend_handles_labels()
     fig.legend(

@@ -260,8 +260,9 @@ def rich_table(
 ) -> Table:
     """The strategy table for the terminal, fitted to ``width`` columns.
 
-    When the table is too wide, the wide cells are first stacked on several lines, then
-    columns are dropped by :attr:`Column.priority` (highest first) until it fits; the
+    When the table is too wide, its wide cells are stacked on several lines; when that
+    is not enough, columns are dropped by :attr:`Column.priority` (highest first), each
+    smaller set tried flat, then stacked, until one fits; the
     rank, the strategy name and the expected total cost always stay, and the caption
     names the columns left out. Input text (strategy names) is escaped.
 
@@ -280,17 +281,17 @@ def rich_table(
     rows = table_rows(summary, product)
     context = table_context(rows, baseline)
     shown = [c for c in COLUMNS if c.priority is not None]
-    stacked = False
-    table = _rich(rows, context, shown, title, stacked)
-    while width is not None and _natural_width(table) > width:
-        droppable = [c for c in shown if c.priority]
-        if not stacked:
-            stacked = True
-        elif droppable:
-            shown.remove(max(droppable, key=lambda c: c.priority))
+    while True:
+        for stacked in (False, True):  # a column set fits flat, or stacked, or not at all
+            table = _rich(rows, context, shown, title, stacked)
+            if width is None or _natural_width(table) <= width:
+                break
         else:
-            break
-        table = _rich(rows, context, shown, title, stacked)
+            droppable = [c for c in shown if c.priority]
+            if droppable:
+                shown.remove(max(droppable, key=lambda c: c.priority))
+                continue
+        break
     left_out = [
         c.flat_heading(context) for c in COLUMNS if c.priority is not None and c not in shown
     ]

@@ -197,7 +197,7 @@ def test_result_api_polish(shipped_results):
     assert c.runs_censored > 0  # the baseline is often still short at the horizon
     assert "ttr_days" in str(c) and "censored" in str(c)
     assert inspect.signature(ds.simulate).parameters["runs"].default == DEFAULT_RUNS
-    with pytest.raises(TypeError, match="path of a scenario file"):
+    with pytest.raises(ValueError, match="path of a scenario file"):
         ds.simulate(42)
 
 

@@ -11,7 +11,6 @@ SIGTERM).
 
 from __future__ import annotations
 
-import math
 import re
 import signal
 import sys
@@ -20,8 +19,9 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
+import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -36,6 +36,7 @@ from rich.progress import (
 from rich.table import Table
 
 from ..conventions import DEFAULT_RUNS, EXIT_INPUT, EXIT_OK, SYSTEM
+from .errors import reports_errors
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -80,12 +81,6 @@ def _stop_on_signals() -> Iterator[None]:
             signal.signal(s, h)
 
 
-def _batch_runs(runs: int) -> int:
-    """Batch size for a smooth progress bar and, with Dask, enough tasks to share out
-    (results do not depend on it)."""
-    return int(min(4096, max(256, math.ceil(runs / 40))))
-
-
 def parse_strategies(text: str | None) -> list[str] | None:
     """``"a,b"`` -> ``["a", "b"]`` (None or empty: every strategy)."""
     if text is None:
@@ -115,7 +110,8 @@ def strategy_table(
 
 
 def separation_line(result: SimulationResult) -> str | None:
-    """Whether the two cheapest strategies can be told apart (the report's sentence)."""
+    """Whether the two cheapest strategies can be told apart (the report's sentence,
+    :func:`disruptsim.report.narrative.separation_sentence`)."""
     from ..report.narrative import separation_sentence
 
     return separation_sentence(result) or None
@@ -172,6 +168,7 @@ def run_study(
     ScenarioError, OSError
         An invalid or unreadable scenario file (the command turns them into exit 2).
     """
+    from ..errors import ArgumentError
     from ..results.io import check_output_dir
     from ..run.distributed import BackendError
     from ..run.simulation import simulate
@@ -179,28 +176,9 @@ def run_study(
 
     console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 120)
     err = err_console or Console(stderr=True, highlight=False, soft_wrap=True)
-    if isinstance(runs, bool) or runs < 1:
-        err.print(f"--runs must be a positive integer, got {runs}")
-        return EXIT_INPUT
-    if threads is not None and threads < 1:
-        err.print(f"--threads must be a positive integer, got {threads}")
-        return EXIT_INPUT
-    if backend not in ("local", "dask"):
-        err.print(f"--backend must be 'local' or 'dask', got {escape(repr(backend))}")
-        return EXIT_INPUT
-    if scheduler is not None and backend != "dask":
-        err.print("--scheduler needs --backend dask")
-        return EXIT_INPUT
     t0 = time.perf_counter()
     scenario = load_scenario(file)
     names = list(strategies) if strategies else None
-    unknown = [s for s in names or () if s not in scenario.strategies]
-    if unknown:
-        err.print(
-            f"{escape(str(file))}: unknown strategy {escape(repr(unknown[0]))}; "
-            f"this scenario has: {escape(', '.join(scenario.strategy_names))}"
-        )
-        return EXIT_INPUT
     target = Path(out) if out is not None else default_output_dir(scenario.name)
     try:
         check_output_dir(target, force)
@@ -238,7 +216,6 @@ def run_study(
                     seed=seed,
                     strategies=names,
                     threads=threads,
-                    batch_runs=_batch_runs(runs),
                     progress=lambda n: progress.advance(task, n),
                     backend=backend,
                     scheduler=scheduler,
@@ -258,6 +235,10 @@ def run_study(
                 except FileExistsError as error:  # created by someone else meanwhile
                     err.print(f"{escape(str(target))}: {escape(error.strerror or str(error))}")
                     return EXIT_INPUT
+    except ArgumentError as error:
+        option = "--" + error.argument.replace("_", "-")
+        err.print(f"{escape(str(file))}: {option}: {escape(str(error))}")
+        return EXIT_INPUT
     except BackendError as error:
         err.print(f"disruptsim: {escape(str(error))}")
         return EXIT_INPUT
@@ -280,3 +261,75 @@ def run_study(
         f"{'report.html, ' if report else ''}manifest.json) in {elapsed:.1f} s."
     )
     return EXIT_OK
+
+
+@reports_errors
+def run_command(
+    file: Annotated[
+        Path, typer.Argument(help="Scenario file (YAML).", metavar="FILE", show_default=False)
+    ],
+    runs: Annotated[
+        int, typer.Option("--runs", "-n", min=1, help="Monte Carlo runs per strategy.")
+    ] = DEFAULT_RUNS,
+    seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the study.")] = 0,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output directory (default: out/<scenario name>).",
+            show_default=False,
+        ),
+    ] = None,
+    strategies: Annotated[
+        str | None,
+        typer.Option(
+            "--strategies",
+            help="Comma-separated strategies (baseline always included).",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing non-empty output directory.")
+    ] = False,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            "--threads", min=1, help="Numba threads (default: all cores).", show_default=False
+        ),
+    ] = None,
+    report: Annotated[
+        bool, typer.Option("--report/--no-report", help="Write report.html and figures.")
+    ] = True,
+    backend: Annotated[
+        str, typer.Option("--backend", help="Where runs are computed: local or dask.")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Dask scheduler address, e.g. tcp://host:8786 (default with --backend dask: a local cluster).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Simulate every strategy of a scenario and write the result directory.
+
+    Writes summary.csv, runs.parquet, timeseries.parquet, report.html with figures, scenario.resolved.yaml and manifest.json, atomically, and prints a table of the strategies.
+
+    Exit status: 0 ok; 2 bad input or an existing output directory; 130 or 143 interrupted.
+    """
+    code = run_study(
+        file,
+        runs=runs,
+        seed=seed,
+        out=out,
+        strategies=parse_strategies(strategies),
+        force=force,
+        threads=threads,
+        report=report,
+        backend=backend,
+        scheduler=scheduler,
+    )
+    if code:
+        raise typer.Exit(code)

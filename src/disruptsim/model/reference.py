@@ -1,4 +1,4 @@
-"""The readable reference engine: the dynamics of DESIGN section 3 as SimPy processes.
+"""The readable reference engine: the dynamics of ``docs/model.md`` as SimPy processes.
 
 One :class:`ReferenceRun` simulates one run of one strategy, day by day:
 
@@ -28,7 +28,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from ..conventions import DOMESTIC, METRICS, MITIGATION_PARTS, SYSTEM, TOL, ramp, whole_days
+from ..conventions import (
+    DAYS_PER_YEAR,
+    DOMESTIC,
+    METRICS,
+    MITIGATION_PARTS,
+    SYSTEM,
+    TOL,
+    ramp,
+    whole_days,
+)
 from ..scenario.model import Scenario
 from ..scenario.schema import Product, Reactive
 from .compiler import topological_order
@@ -371,7 +380,7 @@ class ReferenceRun:
         totals["min_fulfilment"] = min(totals.get("min_fulfilment", 1.0), p.fulfilment)
         totals["min_stock"] = min(totals.get("min_stock", p.target), p.stock_level)
         if spec.stockpile is not None:
-            holding = spec.stockpile.holding_cost_rate * v * p.stock_level / 365.0
+            holding = spec.stockpile.holding_cost_rate * v * p.stock_level / DAYS_PER_YEAR
             _add(totals, "holding_cost", holding)
         self._record(
             t,

@@ -22,7 +22,7 @@ from rich.measure import Measurement
 from rich.table import Table
 
 from ..conventions import SYSTEM
-from .format import format_days, format_percent, format_ratio
+from .format import euro_scale, format_days, format_percent, format_ratio
 
 __all__ = [
     "COLUMNS",
@@ -213,12 +213,10 @@ def table_context(rows: pd.DataFrame, baseline: str) -> TableContext:
         *rows["diff_total_cost_ci_high"],
     ]
     top = max((abs(v) for v in values if v is not None and math.isfinite(v)), default=0.0)
-    for divisor, unit in ((1e9, "€ bn"), (1e6, "€ m"), (1e3, "€ k"), (1.0, "€")):
-        if top >= divisor or divisor == 1.0:
-            lead = top / divisor
-            decimals = max(0, 2 - int(math.floor(math.log10(lead)))) if lead > 0 else 0
-            return TableContext(divisor, unit, min(decimals, 2), baseline)
-    raise AssertionError  # pragma: no cover
+    divisor, short, _ = euro_scale(top)
+    lead = top / divisor
+    decimals = max(0, 2 - int(math.floor(math.log10(lead)))) if lead > 0 else 0
+    return TableContext(divisor, f"€ {short}" if short else "€", min(decimals, 2), baseline)
 
 
 def table_rows(summary: pd.DataFrame, product: str = SYSTEM) -> pd.DataFrame:

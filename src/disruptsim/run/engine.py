@@ -22,6 +22,11 @@ from ..model.shocks import EventBatch, ShockSampler
 from ..scenario.model import Scenario
 
 DEFAULT_BATCH_RUNS = 4096
+"""Default batch of the local backend (runs per kernel call); the largest default on Dask."""
+MIN_BATCH_RUNS = 256
+"""Smallest default batch on Dask."""
+TASKS_PER_STUDY = 32
+"""Default number of Dask tasks of a study, between those bounds."""
 DEFAULT_TRACE_RUNS = 1000
 KEEP_CHOICES = ("auto", "all", "final", "system")
 KEEP_BUDGET_BYTES = 1 << 30
@@ -170,6 +175,20 @@ class Timings:
 
     def as_dict(self) -> dict[str, float]:
         return {"compile": self.compile, "sampling": self.sampling, "kernel": self.kernel, **self.extra}
+
+
+def default_batch_runs(runs: int, backend: str = "local") -> int:
+    """Default runs per batch: 4096 locally; on Dask ``runs / 32`` rounded up and clamped
+    to 256..4096, so that every worker gets several tasks.
+
+    The one rule for :func:`~disruptsim.run.simulation.simulate` and ``disruptsim run``.
+    Results do not depend on it, speed does: every batch has a fixed cost (on the 2-core
+    development machine, semiconductors at 10,000 runs took 1.0 s in batches of 4096 and
+    3.4 s in batches of 313), so the local backend takes the largest batch.
+    """
+    if backend == "local":
+        return DEFAULT_BATCH_RUNS
+    return min(DEFAULT_BATCH_RUNS, max(MIN_BATCH_RUNS, -(-runs // TASKS_PER_STUDY)))
 
 
 def batch_bounds(runs: int, batch_runs: int) -> list[tuple[int, int]]:

@@ -208,9 +208,12 @@ def test_examples_are_reachable_and_copied_without_overwriting(tmp_path):
         ds.examples.path("no-such-scenario")
     written = ds.examples.copy(tmp_path, ["solar-pv"])
     assert [p.name for p in written] == ["solar-pv.yaml"]
-    with pytest.raises(FileExistsError):
-        ds.examples.copy(tmp_path, ["solar-pv"])
+    assert ds.examples.copy(tmp_path, ["solar-pv"]) == []  # the same file: left as it is
+    (tmp_path / "solar-pv.yaml").write_text("mine", encoding="utf-8")
+    with pytest.raises(FileExistsError, match="other content"):
+        ds.examples.copy(tmp_path, ["solar-pv", "example-minimal"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["solar-pv.yaml"]
+    assert (tmp_path / "solar-pv.yaml").read_text(encoding="utf-8") == "mine"
 
 
 def test_examples_command(tmp_path):
@@ -219,6 +222,7 @@ def test_examples_command(tmp_path):
     assert "solar-pv" in listed.stdout
     copied = subprocess.run([*run, "solar-pv", "--copy", str(tmp_path)], capture_output=True)
     assert copied.returncode == 0 and (tmp_path / "solar-pv.yaml").is_file()
+    (tmp_path / "solar-pv.yaml").write_text("mine", encoding="utf-8")
     again = subprocess.run([*run, "solar-pv", "--copy", str(tmp_path)], capture_output=True)
     assert again.returncode == 2 and b"not overwritten" in again.stderr
 

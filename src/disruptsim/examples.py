@@ -75,6 +75,10 @@ def path(name: str) -> Path:
 def copy(destination: str | Path, which: Sequence[str] | None = None) -> list[Path]:
     """Copy shipped scenarios into a directory, never overwriting a file.
 
+    A file that is already there with the same content is left as it is (so copying
+    twice, or into a checkout's ``scenarios/``, does nothing); one with other content
+    stops the copy before anything is written.
+
     Parameters
     ----------
     destination : str or Path
@@ -85,25 +89,30 @@ def copy(destination: str | Path, which: Sequence[str] | None = None) -> list[Pa
     Returns
     -------
     list of Path
-        The files written.
+        The files written (not those already there with the same content).
 
     Raises
     ------
     FileExistsError
-        A file of that name already exists in ``destination``; nothing is written.
+        A file of that name but other content exists in ``destination``; nothing is
+        written.
     KeyError
         An unknown name.
     """
     sources = [path(n) for n in (names() if which is None else which)]
     target = Path(destination)
-    existing = [target / s.name for s in sources if (target / s.name).exists()]
-    if existing:
+    existing = [s for s in sources if (target / s.name).exists()]
+    differ = [s for s in existing if (target / s.name).read_bytes() != s.read_bytes()]
+    if differ:
         raise FileExistsError(
-            f"{existing[0]}: already exists; not overwritten (copy into another directory)"
+            f"{target / differ[0].name}: exists with other content; not overwritten "
+            "(copy into another directory)"
         )
     target.mkdir(parents=True, exist_ok=True)
     written = []
     for source in sources:
+        if source in existing:
+            continue  # the same content is already there
         final = target / source.name
         fd, tmp = tempfile.mkstemp(prefix=f".{source.name}.", dir=target)
         try:

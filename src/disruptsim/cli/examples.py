@@ -36,8 +36,9 @@ def examples(
     """List the shipped example scenarios, or copy them to a directory of your own.
 
     Without --copy: one line per scenario, name and description. With --copy DIR: the
-    files are written to DIR (created if needed); an existing file of the same name stops
-    the copy before anything is written (exit status 2).
+    files are written to DIR (created if needed); a file already there with the same
+    content is left as is, one with other content stops the copy before anything is
+    written (exit status 2).
     """
     from .. import examples as shipped
     from ..scenario import load_scenario
@@ -67,3 +68,6 @@ def examples(
         raise typer.Exit(EXIT_INPUT) from None
     for file in written:
         console.print(f"wrote {escape(str(file))}")
+    kept = len(names or known) - len(written)
+    if kept:
+        console.print(f"{kept} already in {escape(str(copy))} with the same content (left as is)")

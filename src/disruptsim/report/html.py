@@ -13,7 +13,8 @@ import pandas as pd
 from .._version import __version__
 from ..conventions import SYSTEM
 from .assumptions import assumptions_html
-from .figures import ReportFigure, make_figures
+from .figure_list import make_figures
+from .figures import ReportFigure
 from .narrative import executive_summary
 from .table import html_table
 

@@ -17,7 +17,7 @@ from scipy import stats
 
 from ..conventions import SYSTEM
 from ..results.summary import ttr_censored
-from .figures import _LINESTYLES, _figure, legend_columns, strategy_colors
+from .figures import LINESTYLES, legend_columns, new_figure, strategy_colors
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..results.result import SimulationResult
@@ -89,7 +89,7 @@ def recovery_figure(result: SimulationResult, summary: pd.DataFrame) -> Figure:
     names = list(result.strategies)
     colors = strategy_colors(names)
     horizon = next(iter(result.strategies.values())).horizon_days
-    fig = _figure(11.5, max(3.8, 0.45 * len(names) + 2.4))
+    fig = new_figure(11.5, max(3.8, 0.45 * len(names) + 2.4))
     ax, ax2 = fig.subplots(1, 2, width_ratios=(1.15, 1.0))
     for k, name in enumerate(names):
         s = result.strategies[name]
@@ -99,7 +99,7 @@ def recovery_figure(result: SimulationResult, summary: pd.DataFrame) -> Figure:
         if x.size == 0:
             continue
         x, p = np.append(x, horizon), np.append(p, p[-1])
-        style = _LINESTYLES[k % len(_LINESTYLES)]
+        style = LINESTYLES[k % len(LINESTYLES)]
         ax.step(x, p, where="post", color=colors[name], lw=1.6, ls=style, label=name)
         if p[-1] > 0:
             ax.annotate(

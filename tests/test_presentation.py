@@ -131,6 +131,12 @@ def test_separation_sentence_when_the_top_two_cannot_be_told_apart(shipped_resul
     )()
     text = narrative.separation_sentence(result_stub)
     assert "cannot be told apart" in text and "About 1,200 runs" in text
+    # the summary leads with it rather than with a recommendation it cannot back
+    stub = type(result)(**{**vars(result)})
+    stub.compare_top_two = lambda product=SYSTEM, confidence=0.95: c
+    paragraphs = narrative.executive_summary(stub, result.summary())
+    assert paragraphs[0].startswith("On these assumptions the two cheapest options, a and b,")
+    assert "cannot be told apart" in paragraphs[2]
     assert separation_line(result) == narrative.separation_sentence(result)
 
 

@@ -121,18 +121,29 @@ def executive_summary(result: SimulationResult, summary: pd.DataFrame) -> list[s
     horizon = next(iter(result.strategies.values())).horizon_days
     over = horizon_text(horizon)
     out = []
+    top_two = result.compare_top_two()
+    tied = top_two is not None and not top_two.separated
+    if tied:
+        out.append(
+            f"On these assumptions the two cheapest options, "
+            f"{_describe(result, top_two.strategy)} and {_describe(result, top_two.other)}, are "
+            f"too close for this study to say which costs less over {over} (see below); the "
+            f"figures that follow are those of {top_two.strategy}, the cheaper in this sample."
+        )
     if best["strategy"] == result.baseline:
         out.append(
-            f"On these assumptions no strategy pays for itself: doing nothing (the baseline) has "
-            f"the lowest expected total cost over {over}, {format_euros(base['total_cost_mean'])}. "
-            f"The chance of at least one day of shortage is {_p(base)}."
+            f"{'Doing nothing' if tied else 'On these assumptions no strategy pays for itself: doing nothing'}"
+            f" (the baseline) has the lowest expected total cost over {over}, "
+            f"{format_euros(base['total_cost_mean'])}. The chance of at least one day of "
+            f"shortage is {_p(base)}."
         )
     else:
         out.append(
-            f"On these assumptions, {_describe(result, best['strategy'])} has the lowest expected "
-            f"total cost over {over}: {_diff(best)} than the baseline. It changes the chance of at "
-            f"least one day of shortage from {_p(base)} to {_p(best)}."
+            f"{'' if tied else 'On these assumptions, '}{_describe(result, best['strategy'])} has "
+            f"the lowest expected total cost over {over}: {_diff(best)} than the baseline. It "
+            f"changes the chance of at least one day of shortage from {_p(base)} to {_p(best)}."
         )
+        out[-1] = out[-1][0].upper() + out[-1][1:]
     sentence = separation_sentence(result)
     if sentence:
         out.append(sentence)

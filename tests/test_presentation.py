@@ -243,3 +243,19 @@ def test_wheel_carries_the_shipped_scenarios(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     for scenario in (ROOT / "scenarios").glob("*.yaml"):
         assert f"disruptsim/_scenarios/{scenario.name}" in names
+
+
+def test_executive_summary_does_not_claim_an_unchanged_risk_changes(shipped_results):
+    result = shipped_results["solar-pv"]
+    s = result.summary().copy()
+    system = s["product"] == SYSTEM
+    best = system & (s["strategy"] == "stock_modules_90d")
+    s.loc[system, "rank"] += 1
+    s.loc[best, "rank"] = 1
+    base = s[system & (s["strategy"] == "baseline")].iloc[0]
+    for column in ("p_shortage", "p_shortage_ci_low", "p_shortage_ci_high"):
+        s.loc[best, column] = base[column]
+    first = narrative.executive_summary(result, s)
+    text = " ".join(first)
+    assert "stock_modules_90d (strategic stock" in text
+    assert "about where it is" in text and "changes the chance" not in text

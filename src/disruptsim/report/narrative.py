@@ -138,10 +138,19 @@ def executive_summary(result: SimulationResult, summary: pd.DataFrame) -> list[s
             f"shortage is {_p(base)}."
         )
     else:
+        apart = (
+            best["p_shortage_ci_high"] < base["p_shortage_ci_low"]
+            or best["p_shortage_ci_low"] > base["p_shortage_ci_high"]
+        )
+        risk = (
+            f"It changes the chance of at least one day of shortage from {_p(base)} to {_p(best)}."
+            if apart
+            else f"It leaves the chance of at least one day of shortage about where it is: "
+            f"{_p(best)}, against {format_percent(base['p_shortage'])} with the baseline."
+        )
         out.append(
             f"{'' if tied else 'On these assumptions, '}{_describe(result, best['strategy'])} has "
-            f"the lowest expected total cost over {over}: {_diff(best)} than the baseline. It "
-            f"changes the chance of at least one day of shortage from {_p(base)} to {_p(best)}."
+            f"the lowest expected total cost over {over}: {_diff(best)} than the baseline. {risk}"
         )
         out[-1] = out[-1][0].upper() + out[-1][1:]
     sentence = separation_sentence(result)

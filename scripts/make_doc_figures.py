@@ -2,13 +2,15 @@
 
 Usage (from anywhere)::
 
-    python scripts/make_doc_figures.py            # the worked example's figures
-    python scripts/make_doc_figures.py --reports  # also the report screenshots (chromium)
+    python scripts/make_doc_figures.py                     # every page
+    python scripts/make_doc_figures.py how-to-situation    # one page
+    python scripts/make_doc_figures.py --reports           # also the report screenshots
 
-Runs the Python examples of docs/worked-example.md in order from the repository root, as
-``tests/test_docs.py`` does in a scratch directory; the page writes its figures to a
-temporary directory (its ``figures`` variable), from which they are copied into
-docs/figures/, so the committed figures are the ones the documented code makes.
+Runs each page's Python examples in order from the repository root, exactly as
+``tests/test_docs.py`` does in a scratch directory. A page writes its figures to a
+temporary directory (its ``figures`` variable), never into the checkout; they are copied
+from there into docs/figures/, so the committed figures are the ones the documented code
+makes.
 
 With ``--reports``, the tops of the HTML reports of two shipped scenarios are captured in
 headless chromium (docs/figures/report-*.png, shown in docs/results.md).
@@ -25,10 +27,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = ROOT / "docs" / "worked-example.md"
+PAGES = {name: ROOT / "docs" / f"{name}.md" for name in ("worked-example", "how-to-situation")}
 FENCE = re.compile(r"^```python\s*$\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
-
-
 FIGURES = ROOT / "docs" / "figures"
 REPORTS = {"solar-pv": 1, "russian-gas-2022": 1}
 """Shipped scenarios whose report tops are shown in docs/results.md, with their seeds."""
@@ -37,19 +37,19 @@ SCREEN = (1280, 1350)
 """Width and height (CSS pixels) of a report screenshot: the summary and the table."""
 
 
-def worked_example() -> None:
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    os.chdir(ROOT)
-    FIGURES.mkdir(exist_ok=True)
-    namespace: dict = {"__name__": "worked_example"}
-    for number, match in enumerate(FENCE.finditer(PAGE.read_text(encoding="utf-8")), start=1):
-        exec(compile(match.group(1), f"{PAGE.name} block {number}", "exec"), namespace)
-    for png in sorted(Path(namespace["figures"]).glob("worked-example-*.png")):
+def page_figures(prefix: str) -> None:
+    """Run one page's examples and copy the figures it made into docs/figures/."""
+    page = PAGES[prefix]
+    namespace: dict = {"__name__": prefix.replace("-", "_")}
+    for number, match in enumerate(FENCE.finditer(page.read_text(encoding="utf-8")), start=1):
+        exec(compile(match.group(1), f"{page.name} block {number}", "exec"), namespace)
+    for png in sorted(Path(namespace["figures"]).glob(f"{prefix}-*.png")):
         shutil.copyfile(png, FIGURES / png.name)
         print(f"wrote {(FIGURES / png.name).relative_to(ROOT)}")
 
 
 def report_screenshots() -> None:
+    """The top of the report of each of :data:`REPORTS`, in headless chromium."""
     import disruptsim as ds
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -72,8 +72,18 @@ def report_screenshots() -> None:
 
 
 def main() -> None:
-    worked_example()
-    if "--reports" in sys.argv[1:]:
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.chdir(ROOT)
+    FIGURES.mkdir(exist_ok=True)
+    args = sys.argv[1:]
+    reports = "--reports" in args
+    chosen = [a for a in args if a != "--reports"] or list(PAGES)
+    unknown = [name for name in chosen if name not in PAGES]
+    if unknown:
+        sys.exit(f"unknown page {unknown[0]!r}; pages: {', '.join(PAGES)}")
+    for prefix in chosen:
+        page_figures(prefix)
+    if reports:
         report_screenshots()
 
 

@@ -3,6 +3,7 @@
 This module holds the Typer application and registers the commands; each command group
 has its module: :mod:`~disruptsim.cli.validate` (``validate``, ``schema``),
 :mod:`~disruptsim.cli.run` (``run``), :mod:`~disruptsim.cli.bench` (``bench``),
+:mod:`~disruptsim.cli.screening` (``screen``, ``draft``),
 :mod:`~disruptsim.cli.examples` (``examples``), and
 :mod:`~disruptsim.cli.errors` the shared error handling. A command is a plain function
 decorated with :func:`~disruptsim.cli.errors.reports_errors`, so that input errors end
@@ -20,7 +21,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import bench, examples, run, validate
+from . import bench, examples, run, screening, validate
 from .errors import print_input_error, reports_errors
 
 __all__ = ["app", "main", "print_input_error", "reports_errors"]
@@ -57,6 +58,8 @@ app.command("schema")(validate.schema)
 app.command("examples")(examples.examples)
 app.command("run")(run.run_command)
 app.command("bench")(bench.bench)
+app.command("screen")(screening.screen_command)
+app.command("draft")(screening.draft_command)
 
 
 def main(argv: list[str] | None = None) -> None:

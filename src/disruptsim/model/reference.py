@@ -41,7 +41,9 @@ from ..conventions import (
 from ..scenario.model import Scenario
 from ..scenario.schema import Product, Reactive
 from .compiler import topological_order
+from .reference_situation import SituationSteps
 from .shocks import EventBatch
+from .situation import Situation, stock_units
 
 MIDDAY = 0.5
 UNIT_METRICS = ("diversified_units", "substituted_units", "stock_released_units")
@@ -73,6 +75,7 @@ class ShockEvent:
     end: int  # first day after the event
     recovery: int  # days of linear recovery after `end`
     severity: float
+    hazard: str | None = None  # name of the hazard it is an event of (None: a shock)
 
     def loss(self, country: str) -> float:
         """Share of the country's supply this event takes while in full force."""
@@ -129,7 +132,7 @@ class ProductState:
         return self.stock.level if self.stock is not None else 0.0
 
 
-class ReferenceRun:
+class ReferenceRun(SituationSteps):
     """One run of one strategy, simulated day by day with SimPy.
 
     Parameters
@@ -145,6 +148,10 @@ class ReferenceRun:
         in topological order as in :class:`~disruptsim.model.compiler.CompiledModel`.
     run : int
         Index of the run within the batch.
+    situation : Situation, optional
+        Start from this state of the world (``docs/how-to-situation.md``) rather than
+        from day 0 with full stocks; ``events`` must then be sampled for it (the events in
+        force are the kinds after the hazards and shocks).
 
     Notes
     -----
@@ -160,17 +167,21 @@ class ReferenceRun:
         events: EventBatch,
         success: np.ndarray,
         run: int,
+        situation: Situation | None = None,
     ):
         world = scenario.world(strategy)
         self.horizon_days = T = scenario.horizon_days
         self.home = scenario.home
         self.order: tuple[str, ...] = tuple(topological_order(world))
-        self.env = simpy.Environment()
+        start = 0 if situation is None else situation.day
+        self.decided_day = 0 if situation is None else situation.decided_day
+        self.env = simpy.Environment(initial_time=start)
         self.in_force: dict[int, float] = {}  # event id -> share of its loss in force today
         self.events: list[ShockEvent] = []
-        self.day = 0  # next day to clear
+        self.day = start  # next day to clear
+        self.start_day = start
 
-        requirement, reshored = _requirements(world.products, self.order, T)
+        requirement, reshored = _requirements(world.products, self.order, T, self.decided_day)
         self.products: dict[str, ProductState] = {}
         for i, name in enumerate(self.order):
             spec = world.products[name]
@@ -187,11 +198,16 @@ class ReferenceRun:
                 )
                 if rx is not None
             ]
-            target = spec.stockpile.initial_days * requirement[name][0] if spec.stockpile else 0.0
-            stock = simpy.Container(self.env, capacity=target, init=target) if target > 0 else None
+            basis = requirement[name][min(self.decided_day, T - 1)]
+            target = spec.stockpile.initial_days * basis if spec.stockpile else 0.0
+            level = target
+            if situation is not None and name in situation.stocks and target > 0:
+                level = min(target, stock_units(situation.stocks[name], requirement[name][start]))
+            stock = simpy.Container(self.env, capacity=target, init=level) if target > 0 else None
             self.products[name] = ProductState(
                 name, spec, requirement[name], suppliers, reshored[name], options, stock, target
             )
+            self.products[name].totals["min_stock"] = level
         self.daily = {key: np.full((T, len(self.order)), np.nan) for key in DAILY}
 
         self.system_first: int | None = None
@@ -200,9 +216,20 @@ class ReferenceRun:
         self.system_last_shortage: int | None = None
         self.system_min_fulfilment = 1.0
 
-        hazards = (*world.hazards, *world.shocks)
+        if situation is not None:
+            self._resume(situation)
+        in_force = () if situation is None else situation.events_for(world, scenario.baseline)
+        hazards = (*world.hazards, *world.shocks, *in_force)
+        n_hazards = len(world.hazards)
         for e in range(events.ptr[run], events.ptr[run + 1]):
-            h = hazards[events.hazard[e]]
+            k = int(events.hazard[e])
+            h = hazards[k]
+            if k < n_hazards:
+                name = h.name
+            elif k >= n_hazards + len(world.shocks):
+                name = h.hazard.name if h.hazard is not None else None
+            else:
+                name = None
             self.inject_event(
                 ShockEvent(
                     countries=dict(h.countries),
@@ -211,6 +238,7 @@ class ReferenceRun:
                     end=int(events.end[e]),
                     recovery=int(events.recovery[e]),
                     severity=float(events.severity[e]),
+                    hazard=name,
                 )
             )
         self.env.process(self._market())
@@ -401,13 +429,14 @@ class ReferenceRun:
         if self.system_first is None:
             self.system_first = t
         for option in p.options:
-            if not option.succeeds:
-                continue
-            day = t + whole_days(option.spec.lag_days)
-            if day == t:
-                option.qualified_day = t  # no lag: usable on the spot
-            else:
-                self.env.process(self._qualify(option, day))
+            if option.succeeds:
+                self._schedule_qualification(option, t + whole_days(option.spec.lag_days))
+
+    def _schedule_qualification(self, option: ReactiveOption, day: int) -> None:
+        if day <= self.env.now:
+            option.qualified_day = day  # no lag, or qualified before a situation's day
+        else:
+            self.env.process(self._qualify(option, day))
 
     def _record(self, t: int, i: int, **values: float) -> None:
         for key, value in values.items():
@@ -461,9 +490,10 @@ class ReferenceRun:
 
 
 def _requirements(
-    products: Mapping[str, Product], order: Sequence[str], T: int
+    products: Mapping[str, Product], order: Sequence[str], T: int, decided_day: int = 0
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Requirement D(t) of every product, and the reshored share of every product per day."""
+    """Requirement D(t) of every product, and the reshored share of every product per day
+    (reshoring decided on ``decided_day``)."""
     days = range(T)
     reshored = {}
     domestic_share = {}
@@ -473,7 +503,7 @@ def _requirements(
         if r is None:
             reshored[name] = np.zeros(T)
         else:
-            start = whole_days(r.build_days)
+            start = decided_day + whole_days(r.build_days)
             reshored[name] = np.array([r.share * ramp(t - start, r.ramp_days) for t in days])
         base = sum(s.share for code, s in p.sources.items() if code == DOMESTIC)
         domestic_share[name] = base + reshored[name]

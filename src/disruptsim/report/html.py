@@ -16,7 +16,7 @@ from .assumptions import assumptions_html
 from .figure_list import make_figures
 from .figures import ReportFigure
 from .narrative import executive_summary
-from .table import html_table
+from .table import definitions, html_table
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..results.result import SimulationResult
@@ -40,41 +40,6 @@ figcaption { font-size: 0.9em; color: #444; max-width: 60em; }
 dl dt { font-weight: 600; margin-top: 0.5em; } dl dd { margin-left: 1.5em; }
 .small { font-size: 0.85em; color: #555; }
 """
-
-DEFINITIONS = (
-    (
-        "Total cost",
-        "Shortage cost plus mitigation cost of one run over the whole horizon, in euros.",
-    ),
-    (
-        "Mean (95% CI)",
-        "Average over all runs; the interval is a Student-t 95% confidence interval for the expected value.",
-    ),
-    (
-        "p95, CVaR95",
-        "95th percentile of the total cost over runs; CVaR95 is the mean of the worst 5% of runs.",
-    ),
-    (
-        "P(shortage)",
-        "Share of runs with at least one day of unmet final demand (Wilson 95% interval).",
-    ),
-    (
-        "E[TTR | disrupted]",
-        "Mean time to recover over runs with a disruption: days from the first disruption to the end of the last shortage day (0 when stocks and mitigation avoided any shortage). Marked ≥ when some runs are still short at the end of the horizon ('Short at horizon': their share): those runs count with the days observed, so the mean is a lower bound.",
-    ),
-    (
-        "Δ vs baseline",
-        "Mean of the run-by-run difference in total cost against the baseline over the same futures, with its 95% CI; negative means cheaper.",
-    ),
-    (
-        "BCR",
-        "Benefit-cost ratio: expected shortage cost avoided divided by extra expected mitigation cost; ∞: less shortage at no extra cost; –: undefined (no difference, or a saving bought with more shortage).",
-    ),
-    (
-        "Pareto",
-        "M: not dominated on (expected mitigation cost, expected shortage cost); T: not dominated on (expected total cost, 95th percentile of time to recover).",
-    ),
-)
 
 
 def _e(text: object) -> str:
@@ -149,10 +114,10 @@ def render_html(
     parts.append("<h2 id=about>About this study</h2><table class=meta>")
     parts.extend(f"<tr><th class=name>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in meta)
     parts.append("</table>")
-    parts.append("<h2>How to read this report</h2><dl>")
-    parts.extend(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in DEFINITIONS)
+    parts.append("<h2>How to read this report</h2><ul>")
+    parts.extend(f"<li>{_e(text)}</li>" for text in definitions())
     parts.append(
-        "</dl><p class=small>Every column of summary.csv is defined in docs/results.md of disruptsim. "
+        "</ul><p class=small>Every column of summary.csv is defined in docs/results.md of disruptsim. "
         "All costs are in euros over the simulated horizon, undiscounted.</p></body></html>"
     )
     return "\n".join(parts)

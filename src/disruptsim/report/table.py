@@ -30,6 +30,7 @@ __all__ = [
     "TableContext",
     "html_table",
     "rich_table",
+    "definitions",
     "table_rows",
 ]
 
@@ -145,8 +146,8 @@ COLUMNS: tuple[Column, ...] = (
         "Total cost\n{unit}, mean ± CI",
         _total,
         0,
-        "Total cost: shortage + mitigation cost over the horizon, mean ± half its 95% "
-        "confidence interval (CI).",
+        "Total cost: shortage + mitigation cost of a run over the horizon; mean over runs ± "
+        "half its Student-t 95% confidence interval (CI).",
         stacked=lambda r, c: _total(r, c, "\n"),
         stacked_header="Total cost\n{unit}\nmean ± CI",
     ),
@@ -154,7 +155,7 @@ COLUMNS: tuple[Column, ...] = (
         "P(short-\nage)",
         lambda r, c: format_percent(r["p_shortage"]),
         1,
-        "P(shortage): share of runs with at least one day of unmet demand.",
+        "P(shortage): share of runs with at least one day of unmet final demand.",
     ),
     Column(
         "P(shortage)\n95% CI",
@@ -162,6 +163,7 @@ COLUMNS: tuple[Column, ...] = (
             f"{format_percent(r['p_shortage_ci_low'])}–{format_percent(r['p_shortage_ci_high'])}"
         ),
         None,
+        "P(shortage) 95% CI: Wilson 95% interval of P(shortage).",
     ),
     Column(
         "Δ vs baseline\n{unit} [95% CI]",
@@ -190,17 +192,35 @@ COLUMNS: tuple[Column, ...] = (
         "BCR",
         lambda r, c: format_ratio(r["benefit_cost_ratio"]),
         4,
-        "BCR: shortage cost avoided per extra euro of mitigation.",
+        "BCR: benefit-cost ratio, expected shortage cost avoided per extra euro of expected "
+        "mitigation cost; ∞: less shortage at no extra cost; –: undefined (no difference, or a "
+        "saving bought with more shortage).",
     ),
     Column(
         "Front",
         _pareto,
         6,
-        "Front (Pareto) M: mitigation vs shortage cost; T: total cost vs p95 time to recover.",
+        "Front (Pareto) M: not dominated on (expected mitigation cost, expected shortage "
+        "cost); T: not dominated on (expected total cost, 95th percentile of time to recover).",
     ),
-    Column("CVaR95\n{unit}", lambda r, c: c.money(r["total_cost_cvar95"]), None),
-    Column("Mitigation\n{unit}, mean", lambda r, c: c.money(r["mitigation_cost_mean"]), None),
-    Column("Shortage\n{unit}, mean", lambda r, c: c.money(r["shortage_cost_mean"]), None),
+    Column(
+        "CVaR95\n{unit}",
+        lambda r, c: c.money(r["total_cost_cvar95"]),
+        None,
+        "CVaR95: mean total cost of the worst 5% of runs.",
+    ),
+    Column(
+        "Mitigation\n{unit}, mean",
+        lambda r, c: c.money(r["mitigation_cost_mean"]),
+        None,
+        "Mitigation: expected cost of the strategy's measures (stock, premiums, capex ...).",
+    ),
+    Column(
+        "Shortage\n{unit}, mean",
+        lambda r, c: c.money(r["shortage_cost_mean"]),
+        None,
+        "Shortage: expected cost of unmet demand.",
+    ),
 )
 """The columns of the strategy table, left to right."""
 
@@ -301,6 +321,11 @@ def rich_table(
     table.caption = "Costs over the horizon. " + caption
     table.caption_justify = "left"
     return table
+
+
+def definitions() -> list[str]:
+    """What every column of the table means, in column order (the report lists them)."""
+    return [c.explain for c in COLUMNS if c.explain]
 
 
 def html_table(summary: pd.DataFrame, *, baseline: str, product: str = SYSTEM) -> str:

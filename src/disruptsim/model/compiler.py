@@ -10,13 +10,14 @@ depend on the sampled shocks.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ..conventions import DAYS_PER_YEAR, DOMESTIC, ramp, whole_days
+from ..scenario.checks import restraint_unit_cost
 from ..scenario.model import Scenario
-from ..scenario.schema import Reactive, World
+from ..scenario.schema import Product, Reactive, World
 
 #: Largest deviation from 1 of a product's shares that the kernel accepts.
 SHARE_TOLERANCE = 1e-9
@@ -67,6 +68,14 @@ class KernelModel(NamedTuple):
     quiet_premium: np.ndarray  # f8[T+1, P], prefix sums of quiet-day source premiums
     quiet_opex: np.ndarray  # f8[T+1, P], prefix sums of quiet-day reshoring opex
     quiet_holding: np.ndarray  # f8[P], holding cost per quiet day (full stock)
+    in_amount: np.ndarray  # f8[I], units of the input per unit of domestic production
+    dom_share: np.ndarray  # f8[T, P], domestic production share (reshoring included)
+    rs_count: int  # products with demand restraint (0: the kernel skips it)
+    rs_lag: np.ndarray  # i8[P], days from the first disruption to the start (>= 1)
+    rs_duration: np.ndarray  # i8[P], days in force
+    rs_ramp: np.ndarray  # f8[P]
+    rs_max: np.ndarray  # f8[P], share of final demand (0: no restraint)
+    rs_unit_cost: np.ndarray  # f8[P], euros per unit of final demand forgone
 
 
 @dataclass(frozen=True)
@@ -149,6 +158,31 @@ def _csr(rows: list[list]) -> tuple[np.ndarray, list]:
     ptr = np.zeros(len(rows) + 1, dtype=np.int64)
     ptr[1:] = np.cumsum([len(r) for r in rows])
     return ptr, [x for r in rows for x in r]
+
+
+def restraint_arrays(products: list[Product], T: int) -> dict[str, Any]:
+    """The ``rs_*`` arrays of demand restraint (docs/model.md, "Demand restraint")."""
+    P = len(products)
+    out: dict[str, Any] = {
+        "rs_lag": np.ones(P, dtype=np.int64),
+        "rs_duration": np.zeros(P, dtype=np.int64),
+        "rs_ramp": np.zeros(P),
+        "rs_max": np.zeros(P),
+        "rs_unit_cost": np.zeros(P),
+    }
+    count = 0
+    for i, p in enumerate(products):
+        r = p.demand_restraint
+        if r is None or r.max_share <= 0:
+            continue
+        count += 1
+        out["rs_lag"][i] = max(1, whole_days(r.lag_days))
+        out["rs_duration"][i] = T if r.duration_days is None else whole_days(r.duration_days)
+        out["rs_ramp"][i] = r.ramp_days
+        out["rs_max"][i] = r.max_share
+        out["rs_unit_cost"][i] = restraint_unit_cost(p)
+    out["rs_count"] = count
+    return out
 
 
 def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> CompiledModel:
@@ -371,6 +405,9 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
         quiet_premium=quiet_premium,
         quiet_opex=quiet_opex,
         quiet_holding=quiet_holding,
+        in_amount=np.array([a for _, a in ins], dtype=f8),
+        dom_share=np.ascontiguousarray(dom_share),
+        **restraint_arrays(products, T),
     )
     hazard_names = tuple(h.name for h in world.hazards) + tuple(
         s.name or f"shock {k}" for k, s in enumerate(world.shocks)

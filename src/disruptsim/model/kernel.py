@@ -24,6 +24,8 @@ from numba import njit, prange
 
 from .. import conventions as _conventions
 from ..conventions import (  # module-level constants: numba compiles them in
+    COST_INDEX,
+    COST_PART_INDEX,
     DAYS_PER_YEAR,
     FIXED,
     M_CAPEX,
@@ -38,6 +40,8 @@ from ..conventions import (  # module-level constants: numba compiles them in
     M_OPEX,
     M_PREMIUM,
     M_RELEASED,
+    M_RESTRAINED,
+    M_RESTRAINT_COST,
     M_SHORT_DAYS,
     M_SHORTAGE_COST,
     M_STOCK_FIXED,
@@ -48,6 +52,7 @@ from ..conventions import (  # module-level constants: numba compiles them in
     M_TTS,
     M_UNMET,
     TOL,
+    UNIT_INDEX,
     ramp_share,
 )
 
@@ -132,6 +137,12 @@ class LaneState(NamedTuple):
         Sums over the lane's runs of the daily gap and stock deficit, fixed point.
     acc_short : int64[T, P+1]
         Counts over the lane's runs of shortage days (last column: the system).
+    rs_start : int64[P]
+        First day of each product's demand restraint (-1: not triggered).
+    rs_share : float64[P]
+        Share of final demand restrained today.
+    req : float64[P]
+        Requirement today under the restraints in force (valid on restrained days).
     """
 
     stock: np.ndarray
@@ -146,6 +157,9 @@ class LaneState(NamedTuple):
     acc_gap: np.ndarray
     acc_short: np.ndarray
     acc_stock: np.ndarray
+    rs_start: np.ndarray
+    rs_share: np.ndarray
+    req: np.ndarray
 
 
 class RunTrace(NamedTuple):
@@ -176,6 +190,7 @@ def _start_run(m, ls, out):
         ls.last_short[i] = -1
         ls.qual[0, i] = -1
         ls.qual[1, i] = -1
+        ls.rs_start[i] = -1
         out[i, M_MIN_FULFIL] = 1.0
         out[i, M_MIN_STOCK] = m.stock_target[i]
 
@@ -256,7 +271,7 @@ def _quiet_stretch(m, stock, phi, acc_stock, tr_phi, tr_stock, traced, out, t, t
 
 
 @njit(cache=True, inline="always")
-def _baseline_supply(m, phi, act_h, act_sev, act_prof, out, i, t, na):
+def _baseline_supply(m, phi, act_h, act_sev, act_prof, out, i, t, na, rho):
     """Baseline supply ratio ``b`` of product ``i`` on day ``t``; books source premiums and
     reshoring opex.
 
@@ -264,11 +279,16 @@ def _baseline_supply(m, phi, act_h, act_sev, act_prof, out, i, t, na):
     supply at the quiet-day costs. Otherwise every source delivers its share times the
     availability of its exposure countries (domestic production also times the fulfilment
     of its inputs, Leontief).
+
+    ``rho < 1``: the requirement is restrained to ``rho`` of the normal one today (demand
+    restraint, docs/model.md): domestic production needs only ``rho`` of its inputs, and
+    when supply exceeds ``rho`` every source sells ``rho / b`` of what it could (premiums
+    and opex follow purchases).
     """
     D = m.requirement[t, i]
     v = m.unit_value[i]
     rf = m.resh_frac[t, i]
-    untouched = True
+    untouched = rho == 1.0
     for q in range(na):
         if m.haz_exposes[act_h[q], i]:
             untouched = False
@@ -305,6 +325,8 @@ def _baseline_supply(m, phi, act_h, act_sev, act_prof, out, i, t, na):
         if m.src_domestic[s]:
             for k in range(m.in_ptr[i], m.in_ptr[i + 1]):
                 fj = phi[m.in_product[k]]
+                if rho < 1.0:
+                    fj *= rho
                 if fj < x:
                     x = fj
         b += w * x
@@ -314,6 +336,9 @@ def _baseline_supply(m, phi, act_h, act_sev, act_prof, out, i, t, na):
         else:
             premium += w * x * m.src_premium[s]
     if not untouched:
+        if rho < 1.0 and b > rho:
+            premium *= rho / b
+            reshored *= rho / b
         out[i, M_PREMIUM] += premium * D * v
         out[i, M_OPEX] += reshored * D * v * m.resh_premium[i]
     return b
@@ -393,16 +418,18 @@ def _qualify(m, qual, success, i, t):
 
 
 @njit(cache=True, inline="always")
-def _book_product_day(m, out, i, t, g, stock_i):
-    """Add product ``i``'s day to its metrics: remaining gap ``g``, end-of-day stock.
+def _book_product_day(m, out, i, t, g, u, d_today, stock_i):
+    """Add product ``i``'s day to its metrics: remaining gap ``g`` (of the normal
+    requirement), unmet share ``u`` of today's requirement, today's final demand
+    ``d_today``, end-of-day stock.
 
     Unmet units, shortage cost (on final demand only), shortage days, minima of
     fulfilment and stock, holding cost on the end-of-day stock.
     """
     D = m.requirement[t, i]
-    f = 1.0 - g
+    f = 1.0 - u
     out[i, M_UNMET] += g * D
-    out[i, M_SHORTAGE_COST] += g * m.final_demand[i] * m.shortage_cost[i]
+    out[i, M_SHORTAGE_COST] += u * d_today * m.shortage_cost[i]
     if g > TOL:
         out[i, M_SHORT_DAYS] += 1.0
     if f < out[i, M_MIN_FULFIL]:
@@ -426,7 +453,7 @@ def _accumulate_day(m, acc_gap, acc_stock, i, t, g, stock_i):
 def _finalise(out, i, f, first_short, last_short):
     """Sum ``mitigation_cost`` and ``total_cost`` of row ``i``; set its day metrics."""
     out[i, M_MITIGATION] = 0.0
-    for k in range(M_HOLDING, M_OPEX + 1):
+    for k in COST_PART_INDEX:
         out[i, M_MITIGATION] += out[i, k]
     out[i, M_TOTAL] = out[i, M_SHORTAGE_COST] + out[i, M_MITIGATION]
     out[i, M_DISRUPTED] = 1.0 if f >= 0 else 0.0
@@ -455,16 +482,55 @@ def _finalise_run(m, ls, out, sys_first, sys_first_short, sys_last_short, sys_sh
         _finalise(out, i, ls.first[i], ls.first_short[i], ls.last_short[i])
     S = P
     for i in range(P):
-        for k in range(M_SHORTAGE_COST, M_TOTAL):
+        for k in COST_INDEX:
             out[S, k] += out[i, k]
     out[S, M_SHORT_DAYS] = sys_short_days
     out[S, M_MIN_FULFIL] = sys_min
-    out[S, M_UNMET] = np.nan
-    out[S, M_MIN_STOCK] = np.nan
-    out[S, M_DIV_UNITS] = np.nan
-    out[S, M_SUB_UNITS] = np.nan
-    out[S, M_RELEASED] = np.nan
+    for k in UNIT_INDEX:
+        out[S, k] = np.nan
     _finalise(out, S, sys_first, sys_first_short, sys_last_short)
+
+
+@njit(cache=True, inline="always")
+def _restraint_today(m, rs_start, rs_share, req, out, t, next_start):
+    """Demand restraint on day ``t`` (docs/model.md, "Demand restraint").
+
+    A product's restraint, started on day ``q = rs_start``, is in force on days
+    ``q <= t < q + duration`` at ``rs_share = max_share * ramp(t - q)`` of final demand;
+    the units forgone and their cost are booked. When any is in force, today's
+    requirement ``req`` is computed downstream to upstream from the restrained final
+    demand, as the compiler computes the normal one.
+
+    Returns
+    -------
+    restrained : bool
+        Some restraint is in force today.
+    next_start : int
+        The given next event start, or an earlier day on which a restraint starts.
+    """
+    P = m.requirement.shape[1]
+    restrained = False
+    for i in range(P):
+        rs_share[i] = 0.0
+        q = rs_start[i]
+        if q < 0:
+            continue
+        if t < q:
+            if q < next_start:
+                next_start = q
+        elif t < q + m.rs_duration[i]:
+            rs_share[i] = m.rs_max[i] * _ramp(t - q, m.rs_ramp[i])
+            forgone = m.final_demand[i] * rs_share[i]
+            out[i, M_RESTRAINED] += forgone
+            out[i, M_RESTRAINT_COST] += forgone * m.rs_unit_cost[i]
+            restrained = True
+    if restrained:
+        for i in range(P):
+            req[i] = m.final_demand[i] * (1.0 - rs_share[i])
+        for h in range(P - 1, -1, -1):
+            for k in range(m.in_ptr[h], m.in_ptr[h + 1]):
+                req[m.in_product[k]] += m.in_amount[k] * req[h] * m.dom_share[t, h]
+    return restrained, next_start
 
 
 @njit(cache=True, _nrt=False)
@@ -503,7 +569,8 @@ def simulate_run(m, ev, e0, e1, success, ls, tr, out):
     """
     T, P = m.requirement.shape
     stock, phi, first, first_short, last_short, qual = ls[:6]
-    act_h, act_sev, act_prof, acc_gap, acc_short, acc_stock = ls[6:]
+    act_h, act_sev, act_prof, acc_gap, acc_short, acc_stock = ls[6:12]
+    rs_start, rs_share, req = ls[12:]
     tr_phi, tr_stock, traced = tr
     _start_run(m, ls, out)
     sys_first = -1
@@ -514,20 +581,30 @@ def simulate_run(m, ev, e0, e1, success, ls, tr, out):
     t = 0
     while t < T:
         na, next_start = _events_in_force(ev, e0, e1, t, T, act_h, act_sev, act_prof)
-        if na == 0:
+        restrained = False
+        if m.rs_count > 0:
+            restrained, next_start = _restraint_today(
+                m, rs_start, rs_share, req, out, t, next_start
+            )
+        if na == 0 and not restrained:
             _quiet_stretch(m, stock, phi, acc_stock, tr_phi, tr_stock, traced, out, t, next_start)
             t = next_start
             continue
         sys_short_today = False
         for i in range(P):
             D = m.requirement[t, i]
-            g = 1.0 - _baseline_supply(m, phi, act_h, act_sev, act_prof, out, i, t, na)
+            rho = 1.0
+            if restrained and D > 0.0:
+                rho = req[i] / D
+            g = rho - _baseline_supply(m, phi, act_h, act_sev, act_prof, out, i, t, na, rho)
             if g <= TOL or D <= 0.0:
                 g = 0.0  # a gap within the tolerance is no gap
             if g > TOL:
                 if first[i] < 0:
                     first[i] = t
                     _qualify(m, qual, success, i, t)
+                    if m.rs_max[i] > 0.0:
+                        rs_start[i] = t + m.rs_lag[i]
                 if sys_first < 0:
                     sys_first = t
                 g = _reactive_supply(m, qual, act_h, act_sev, act_prof, out, i, t, na, g)
@@ -536,10 +613,15 @@ def simulate_run(m, ev, e0, e1, success, ls, tr, out):
                 _stock_refill(m, stock, i, t)
             if g <= TOL:
                 g = 0.0  # a remainder within the tolerance is met
-            f = 1.0 - g
+            u = g  # unmet share of today's requirement
+            d_today = m.final_demand[i]
+            if rho < 1.0:
+                u = g / rho if rho > 0.0 else 0.0  # rho = 0: nothing required, g = 0
+                d_today = m.final_demand[i] * (1.0 - rs_share[i])
+            f = 1.0 - u
             phi[i] = f
-            _book_product_day(m, out, i, t, g, stock[i])
-            _accumulate_day(m, acc_gap, acc_stock, i, t, g, stock[i])
+            _book_product_day(m, out, i, t, g, u, d_today, stock[i])
+            _accumulate_day(m, acc_gap, acc_stock, i, t, u, stock[i])
             if g > TOL:
                 acc_short[t, i] += 1
                 if first_short[i] < 0:
@@ -612,6 +694,9 @@ def run_batch(m, ev, success, out, n_trace, trace_phi, trace_stock, acc_gap, acc
             acc_gap[lane],
             acc_short[lane],
             acc_stock[lane],
+            np.empty(P, dtype=np.int64),
+            np.empty(P),
+            np.empty(P),
         )
         for k in range(lane, n, lanes):
             traced = k < n_trace

@@ -26,7 +26,7 @@ from disruptsim.run.engine import run_strategy_batch
 from disruptsim.synthetic import COUNTRIES, synthetic_scenario
 
 M = {name: j for j, name in enumerate(METRICS)}
-COSTS = [m for m in METRICS if m.endswith("_cost") or m.startswith("reshoring_")]
+COSTS = [m for m in METRICS if m.endswith("_cost") or m.startswith(("reshoring_", "recycling_"))]
 FUTURES = 12
 
 
@@ -381,3 +381,33 @@ def test_demand_restraint_lets_a_stock_last_and_refill():
     m = runs[True].metrics()["x"]
     assert m["restrained_units"] == pytest.approx(0.5 * 10 * (100 - 15))
     assert m["unmet_units"] == 0.0 and runs[False].metrics()["x"]["unmet_units"] > 0
+
+
+def test_recycling_is_not_exposed_to_foreign_shocks():
+    """One product, its only import source (CHN) cut completely for 30 days: a recycling
+    source at 20% of requirement (built by day 10, full at once) covers 20% of the outage,
+    at its premium; a home shock hits it."""
+
+    def data(home_shock: bool) -> dict[str, Any]:
+        shocks = [{"countries": ["CHN"], "start_day": 20, "duration_days": 30, "severity": 1.0}]
+        if home_shock:
+            shocks.append(
+                {"countries": ["EU27"], "start_day": 20, "duration_days": 30, "severity": 1.0}
+            )
+        product = {
+            "unit": "t",
+            "unit_value": 10.0,
+            "final_demand_per_day": 100.0,
+            "sources": {"CHN": 1.0},
+            "recycling": {"share": 0.2, "build_days": 10, "capex": 5.0, "unit_cost_premium": 0.5},
+        }
+        return {"name": "rc", "horizon_days": 60, "shocks": shocks, "products": {"x": product}}
+
+    _, _, _, _, batch = simulate(data(False), 0, runs=1)
+    out = batch.metrics[0, 0]
+    assert out[M["unmet_units"]] == pytest.approx(0.8 * 100 * 30)
+    assert out[M["recycled_units"]] == pytest.approx(0.2 * 100 * 50)  # days 10-59
+    assert out[M["recycling_opex"]] == pytest.approx(0.2 * 100 * 50 * 10 * 0.5)
+    assert out[M["recycling_capex"]] == 5.0
+    _, _, _, _, batch = simulate(data(True), 0, runs=1)
+    assert batch.metrics[0, 0, M["unmet_units"]] == pytest.approx(100 * 30)

@@ -1,7 +1,8 @@
 """The numba kernel and the SimPy reference engine agree on random valid scenarios.
 
 Hypothesis builds small scenarios (1-6 products in a random bill-of-materials DAG, 1-4
-sources with random exposures, every kind of mitigation including demand restraint,
+sources with random exposures, every kind of mitigation including demand restraint and
+recycling,
 hazards with product filters and severity multipliers, deterministic shocks), the shock
 sampler draws the events of a few runs, and every per-run metric of both engines must agree
 to 1e-9 (relative for costs and units), with NaN in the same places. Daily traces agree to
@@ -9,7 +10,7 @@ float32 precision.
 
 :func:`test_random_examples_exercise_what_they_claim` checks, on a fixed (derandomized)
 sample of the same generator, that enough examples disrupt something, draw on a stock,
-use reactive supply and restrain demand: an agreement over examples where nothing happens
+use reactive supply, restrain demand and recycle: an agreement over examples where nothing happens
 would prove little.
 """
 
@@ -140,6 +141,14 @@ def product(draw, index: int, names: list[str], horizon_days: int) -> dict[str, 
     for kind in ("diversification", "substitution"):
         if draw(st.booleans()):
             p[kind] = draw(reactive())
+    if draw(st.booleans()):
+        p["recycling"] = {
+            "share": draw(nice(0, 1)),
+            "build_days": draw(nice(0, horizon_days)),
+            "ramp_days": draw(nice(0, 40)),
+            "capex": draw(nice(0, 1e6)),
+            "unit_cost_premium": draw(nice(0, 1)),
+        }
     if p["final_demand_per_day"] > 0 and draw(st.booleans()):
         restraint = draw(demand_restraint(p, horizon_days))
         if restraint is not None:
@@ -229,10 +238,10 @@ def scales(model) -> dict[str, float]:
     a = model.arrays
     units = float(a.requirement.sum())
     money = float((a.requirement * (a.unit_value + a.shortage_cost)).sum())
-    money += float(a.stock_fixed.sum() + a.rx_fixed.sum() + a.resh_capex.sum())
+    money += float(a.stock_fixed.sum() + a.rx_fixed.sum() + a.resh_capex.sum() + a.rc_capex.sum())
     out = {}
     for metric in METRICS:
-        if metric.endswith("_cost") or metric.startswith("reshoring_"):
+        if metric.endswith("_cost") or metric.startswith(("reshoring_", "recycling_")):
             out[metric] = max(1.0, money)
         elif metric.endswith("_units") or metric == "min_stock":
             out[metric] = max(1.0, units)
@@ -312,13 +321,16 @@ def test_kernel_and_reference_agree(data, seed, runs):
 
 
 COVERAGE = {
-    "disrupted": ("disrupted", 0.5),
-    "shortage": ("shortage_days", 0.3),
+    "disrupted": ("disrupted", 0.35),
+    "shortage": ("shortage_days", 0.15),
     "stock released": ("stock_released_units", 0.1),
     "reactive supply": ("diversified_units", 0.05),
     "demand restrained": ("restrained_units", 0.05),
+    "recycled": ("recycled_units", 0.05),
 }
-"""What a share of the examples must exercise: label -> (metric > 0 in some product, share)."""
+"""What a share of the examples must exercise: label -> (metric > 0 in some product, share).
+The floors sit below what the fixed sample gives (measured: disrupted 45%, shortage 20%,
+stock released 20%, reactive supply 5%, demand restrained 5%, recycled 62%)."""
 
 
 def test_random_examples_exercise_what_they_claim():

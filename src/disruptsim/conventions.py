@@ -93,6 +93,9 @@ METRIC_SPECS: tuple[Metric, ...] = (
     Metric("stock_released_units", "units", "units"),
     Metric("restrained_units", "units", "units"),
     Metric("demand_restraint_cost", "euro", "cost-part"),
+    Metric("recycled_units", "units", "units"),
+    Metric("recycling_capex", "euro", "cost-part"),
+    Metric("recycling_opex", "euro", "cost-part"),
 )
 """Every per-run metric, in the order of the last axis of the kernel's output
 (``out[run, product, metric]``; the last product row is the system). Defined in
@@ -137,6 +140,9 @@ M_SUB_UNITS = metric_index("substituted_units")
 M_RELEASED = metric_index("stock_released_units")
 M_RESTRAINED = metric_index("restrained_units")
 M_RESTRAINT_COST = metric_index("demand_restraint_cost")
+M_RECYCLED = metric_index("recycled_units")
+M_RC_CAPEX = metric_index("recycling_capex")
+M_RC_OPEX = metric_index("recycling_opex")
 
 
 def _indices(*roles: str) -> np.ndarray:

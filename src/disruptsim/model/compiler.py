@@ -76,6 +76,11 @@ class KernelModel(NamedTuple):
     rs_ramp: np.ndarray  # f8[P]
     rs_max: np.ndarray  # f8[P], share of final demand (0: no restraint)
     rs_unit_cost: np.ndarray  # f8[P], euros per unit of final demand forgone
+    rc_frac: np.ndarray  # f8[T, P], recycling capacity, share of requirement
+    rc_premium: np.ndarray  # f8[P], per recycled unit, fraction of unit_value
+    rc_capex: np.ndarray  # f8[P]
+    quiet_recycled: np.ndarray  # f8[T+1, P], prefix sums of quiet-day recycled units
+    quiet_rc_opex: np.ndarray  # f8[T+1, P], prefix sums of quiet-day recycling opex
 
 
 @dataclass(frozen=True)
@@ -185,6 +190,18 @@ def restraint_arrays(products: list[Product], T: int) -> dict[str, Any]:
     return out
 
 
+def recycling_share(products: list[Product], T: int) -> np.ndarray:
+    """``rc_frac[t, i]``: recycling capacity of product i on day t, a share of requirement
+    ramping to ``share`` from day ``build_days`` (docs/model.md, "Recycling")."""
+    days = np.arange(T, dtype=np.float64)
+    frac = np.zeros((T, len(products)))
+    for i, p in enumerate(products):
+        r = p.recycling
+        if r is not None:
+            frac[:, i] = r.share * ramp(days - whole_days(r.build_days), r.ramp_days)
+    return frac
+
+
 def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> CompiledModel:
     """Compile one strategy of a scenario into flat arrays.
 
@@ -268,6 +285,9 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
     in_product = np.array([j for j, _ in ins], dtype=np.int64)
 
     # Domestic share of each product per day, then requirements downstream-to-upstream.
+    # Recycling displaces every source pro rata and needs no inputs.
+    rc_frac = recycling_share(products, T)
+    recycles = [i for i, p in enumerate(products) if p.recycling is not None]
     dom_share = np.zeros((T, P))
     for i in range(P):
         for s in range(src_ptr[i], src_ptr[i + 1]):
@@ -275,6 +295,8 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
                 dom_share[:, i] += src_share[s]
         if resh_dom[i] >= 0:
             dom_share[:, i] += resh_frac[:, i]
+    for i in recycles:
+        dom_share[:, i] *= 1.0 - rc_frac[:, i]
     final_demand = np.array([p.final_demand_per_day for p in products], dtype=np.float64)
     requirement = np.tile(final_demand, (T, 1))
     for h in reversed(range(P)):
@@ -344,6 +366,7 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
         for kind in (DIVERSIFICATION, SUBSTITUTION):
             for c, _ in rx_exp_rows[kind * P + i]:
                 reach[c, i] = True
+    reach[home, recycles] = True
     haz_exposes = haz_products & ((haz_mult > 0) @ reach)
 
     # Quiet days (no shock active anywhere, every stock full): everything is delivered
@@ -362,6 +385,15 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
     quiet_premium[1:] = np.cumsum(premium_day, axis=0)
     quiet_opex = np.zeros((T + 1, P))
     quiet_opex[1:] = np.cumsum(opex_day, axis=0)
+    rc_premium = np.array([p.recycling.unit_cost_premium if p.recycling else 0.0 for p in products])
+    recycled_day = rc_frac * requirement
+    for i in recycles:
+        quiet_premium[1:, i] = np.cumsum(premium_day[:, i] * (1.0 - rc_frac[:, i]))
+        quiet_opex[1:, i] = np.cumsum(opex_day[:, i] * (1.0 - rc_frac[:, i]))
+    quiet_recycled = np.zeros((T + 1, P))
+    quiet_recycled[1:] = np.cumsum(recycled_day, axis=0)
+    quiet_rc_opex = np.zeros((T + 1, P))
+    quiet_rc_opex[1:] = np.cumsum(recycled_day * unit_value * rc_premium, axis=0)
     quiet_holding = stock_holding * unit_value * stock_target / DAYS_PER_YEAR
 
     f8 = np.float64
@@ -408,6 +440,11 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
         in_amount=np.array([a for _, a in ins], dtype=f8),
         dom_share=np.ascontiguousarray(dom_share),
         **restraint_arrays(products, T),
+        rc_frac=np.ascontiguousarray(rc_frac),
+        rc_premium=rc_premium,
+        rc_capex=np.array([p.recycling.capex if p.recycling else 0.0 for p in products]),
+        quiet_recycled=quiet_recycled,
+        quiet_rc_opex=quiet_rc_opex,
     )
     hazard_names = tuple(h.name for h in world.hazards) + tuple(
         s.name or f"shock {k}" for k, s in enumerate(world.shocks)

@@ -39,6 +39,9 @@ from ..conventions import (  # module-level constants: numba compiles them in
     M_MITIGATION,
     M_OPEX,
     M_PREMIUM,
+    M_RC_CAPEX,
+    M_RC_OPEX,
+    M_RECYCLED,
     M_RELEASED,
     M_RESTRAINED,
     M_RESTRAINT_COST,
@@ -244,6 +247,8 @@ def _quiet_stretch(m, stock, phi, acc_stock, tr_phi, tr_stock, traced, out, t, t
     for i in range(P):
         out[i, M_PREMIUM] += m.quiet_premium[t1, i] - m.quiet_premium[t, i]
         out[i, M_OPEX] += m.quiet_opex[t1, i] - m.quiet_opex[t, i]
+        out[i, M_RECYCLED] += m.quiet_recycled[t1, i] - m.quiet_recycled[t, i]
+        out[i, M_RC_OPEX] += m.quiet_rc_opex[t1, i] - m.quiet_rc_opex[t, i]
         phi[i] = 1.0
         target = m.stock_target[i]
         if stock[i] < target:
@@ -280,6 +285,9 @@ def _baseline_supply(m, phi, act_h, act_sev, act_prof, out, i, t, na, rho):
     availability of its exposure countries (domestic production also times the fulfilment
     of its inputs, Leontief).
 
+    Recycling (``rc_frac > 0``) displaces every source pro rata and is exposed to home
+    hazards only: ``b = (1 - rc) * b + rc * A_home`` (docs/model.md, "Recycling").
+
     ``rho < 1``: the requirement is restrained to ``rho`` of the normal one today (demand
     restraint, docs/model.md): domestic production needs only ``rho`` of its inputs, and
     when supply exceeds ``rho`` every source sells ``rho / b`` of what it could (premiums
@@ -307,6 +315,8 @@ def _baseline_supply(m, phi, act_h, act_sev, act_prof, out, i, t, na, rho):
         s_end = m.src_ptr[i]  # skip the sources: quiet-day costs instead
         out[i, M_PREMIUM] += m.quiet_premium[t + 1, i] - m.quiet_premium[t, i]
         out[i, M_OPEX] += m.quiet_opex[t + 1, i] - m.quiet_opex[t, i]
+        out[i, M_RECYCLED] += m.quiet_recycled[t + 1, i] - m.quiet_recycled[t, i]
+        out[i, M_RC_OPEX] += m.quiet_rc_opex[t + 1, i] - m.quiet_rc_opex[t, i]
     for s in range(m.src_ptr[i], s_end):
         w = m.src_share[s]
         if s == m.resh_from[i]:
@@ -336,11 +346,27 @@ def _baseline_supply(m, phi, act_h, act_sev, act_prof, out, i, t, na, rho):
         else:
             premium += w * x * m.src_premium[s]
     if not untouched:
+        rc = m.rc_frac[t, i]
+        recycled = 0.0
+        if rc > 0.0:  # recycling displaces every source pro rata; home hazards only
+            x_rc = 1.0
+            if na > 0:
+                x_rc = _availability(
+                    m.home, i, na, act_h, act_sev, act_prof, m.haz_mult, m.haz_products
+                )
+            b = (1.0 - rc) * b + rc * x_rc
+            premium *= 1.0 - rc
+            reshored *= 1.0 - rc
+            recycled = rc * x_rc
         if rho < 1.0 and b > rho:
             premium *= rho / b
             reshored *= rho / b
+            recycled *= rho / b
         out[i, M_PREMIUM] += premium * D * v
         out[i, M_OPEX] += reshored * D * v * m.resh_premium[i]
+        if rc > 0.0:
+            out[i, M_RECYCLED] += recycled * D
+            out[i, M_RC_OPEX] += recycled * D * v * m.rc_premium[i]
     return b
 
 
@@ -479,6 +505,7 @@ def _finalise_run(m, ls, out, sys_first, sys_first_short, sys_last_short, sys_sh
         out[i, M_DIV_COST] += m.rx_fixed[0, i]
         out[i, M_SUB_COST] += m.rx_fixed[1, i]
         out[i, M_CAPEX] = m.resh_capex[i]
+        out[i, M_RC_CAPEX] = m.rc_capex[i]
         _finalise(out, i, ls.first[i], ls.first_short[i], ls.last_short[i])
     S = P
     for i in range(P):

@@ -50,6 +50,7 @@ UNIT_METRICS = (
     "substituted_units",
     "stock_released_units",
     "restrained_units",
+    "recycled_units",
 )
 UNITS = {"diversification": "diversified_units", "substitution": "substituted_units"}
 """Shocks move at the start of a day (time ``t``); the market clears at ``t + MIDDAY``."""
@@ -179,7 +180,9 @@ class ReferenceRun:
         self.events: list[ShockEvent] = []
         self.day = 0  # next day to clear
 
-        requirement, reshored, self.domestic_share = _requirements(world.products, self.order, T)
+        requirement, reshored, self.domestic_share, self.recycled = _requirements(
+            world.products, self.order, T
+        )
         self.products: dict[str, ProductState] = {}
         for i, name in enumerate(self.order):
             spec = world.products[name]
@@ -377,6 +380,16 @@ class ReferenceRun:
                 base -= reshored
             b += (base + extra) * x
             bought.append((s, base * x, extra * x))
+        # Recycling displaces every source pro rata; it is exposed to home hazards only.
+        rc = self.recycled[p.name][t]
+        recycled = 0.0
+        if rc > 0:
+            x_rc = self.availability(self.home, p.name)
+            b = (1.0 - rc) * b + rc * x_rc
+            bought = [
+                (s, base_x * (1.0 - rc), extra_x * (1.0 - rc)) for s, base_x, extra_x in bought
+            ]
+            recycled = rc * x_rc
         # Premiums and opex are paid on purchases: under restraint, when supply exceeds
         # today's requirement, every source sells rho / b of what it could.
         kappa = rho / b if rho < 1.0 and b > rho else 1.0
@@ -385,6 +398,10 @@ class ReferenceRun:
             if extra_x:
                 opex = extra_x * kappa * D * v * spec.reshoring.unit_cost_premium
                 _add(totals, "reshoring_opex", opex)
+        if recycled:
+            _add(totals, "recycled_units", recycled * kappa * D)
+            opex = recycled * kappa * D * v * spec.recycling.unit_cost_premium
+            _add(totals, "recycling_opex", opex)
         gap = max(0.0, rho - b) if D > 0 else 0.0
         if gap <= TOL:
             gap = 0.0  # a gap within the tolerance is no gap
@@ -508,6 +525,7 @@ class ReferenceRun:
                 if rx is not None:
                     row[f"{kind}_cost"] += rx.fixed_cost
             row["reshoring_capex"] = spec.reshoring.capex if spec.reshoring else 0.0
+            row["recycling_capex"] = spec.recycling.capex if spec.recycling else 0.0
             _timing(row, p.first_disruption, p.first_shortage, p.last_shortage)
             _totals(row)
             rows[name] = row
@@ -538,12 +556,14 @@ class ReferenceRun:
 
 def _requirements(
     products: Mapping[str, Product], order: Sequence[str], T: int
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Requirement D(t) of every product, the reshored share and the domestic production
-    share of every product per day."""
+) -> tuple[dict[str, np.ndarray], ...]:
+    """Requirement D(t) of every product, and per product and day: the reshored share, the
+    domestic production share and the recycled share (recycling displaces every source pro
+    rata and needs no inputs)."""
     days = range(T)
     reshored = {}
     domestic_share = {}
+    recycled = {}
     for name in order:
         p = products[name]
         r = p.reshoring
@@ -554,11 +574,18 @@ def _requirements(
             reshored[name] = np.array([r.share * ramp(t - start, r.ramp_days) for t in days])
         base = sum(s.share for code, s in p.sources.items() if code == DOMESTIC)
         domestic_share[name] = base + reshored[name]
+        if p.recycling is None:
+            recycled[name] = np.zeros(T)
+        else:
+            start = whole_days(p.recycling.build_days)
+            rc = p.recycling
+            recycled[name] = np.array([rc.share * ramp(t - start, rc.ramp_days) for t in days])
+            domestic_share[name] = domestic_share[name] * (1.0 - recycled[name])
     requirement = {name: np.full(T, products[name].final_demand_per_day) for name in order}
     for h in reversed(order):  # downstream to upstream
         for j, a in products[h].inputs.items():
             requirement[j] = requirement[j] + a * requirement[h] * domestic_share[h]
-    return requirement, reshored, domestic_share
+    return requirement, reshored, domestic_share, recycled
 
 
 def _add(totals: dict[str, float], key: str, value: float) -> None:

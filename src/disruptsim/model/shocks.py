@@ -80,7 +80,9 @@ def uniforms(seed: int, name: str, stride: int, run_start: int, run_stop: int) -
     """
     if stride % 4:
         raise ValueError("stride must be a multiple of 4")
-    bitgen = np.random.Philox(key=stream_key(seed, name), counter=[run_start * stride // 4, 0, 0, 0])
+    bitgen = np.random.Philox(
+        key=stream_key(seed, name), counter=[run_start * stride // 4, 0, 0, 0]
+    )
     return np.random.Generator(bitgen).random((run_stop - run_start, stride))
 
 
@@ -119,7 +121,9 @@ class ShockSampler:
             for h in strategy.world.hazards:
                 mu = _expected_events(h, self.horizon_days)
                 most[h.name] = max(most.get(h.name, 0.0), mu)
-        self.cap = {name: max(1, int(stats.poisson.isf(TRUNCATION, mu))) for name, mu in most.items()}
+        self.cap = {
+            name: max(1, int(stats.poisson.isf(TRUNCATION, mu))) for name, mu in most.items()
+        }
 
     def stride(self, hazard_name: str) -> int:
         """Uniforms per run in a hazard's stream (a multiple of 4)."""
@@ -133,7 +137,9 @@ class ShockSampler:
         parts: list[tuple[np.ndarray, ...]] = []
         for h_index, hazard in enumerate(world.hazards):
             cap = self.cap[hazard.name]
-            u = uniforms(self.seed, "hazard:" + hazard.name, self.stride(hazard.name), run_start, run_stop)
+            u = uniforms(
+                self.seed, "hazard:" + hazard.name, self.stride(hazard.name), run_start, run_stop
+            )
             mu = _expected_events(hazard, T)
             counts = poisson_inverse(u[:, 0], mu, cap)
             for k in range(int(counts.max(initial=0))):

@@ -132,6 +132,17 @@ class Reshoring(_Model):
     unit_cost_premium: NonNegative = 0.0
 
 
+class Recycling(_Model):
+    """A domestic secondary source (docs/model.md, "Recycling"): capacity ramping to
+    ``share`` of requirement from day ``build_days``, exposed to home hazards only."""
+
+    share: Probability
+    build_days: NonNegative = 0.0
+    ramp_days: NonNegative = 0.0
+    capex: NonNegative = 0.0
+    unit_cost_premium: NonNegative = 0.0
+
+
 class DemandRestraint(_Model):
     """Reactive lowering of the product's final demand (docs/model.md, "Demand restraint").
 
@@ -169,6 +180,7 @@ class Product(_Model):
     substitution: Reactive | None = None
     reshoring: Reshoring | None = None
     demand_restraint: DemandRestraint | None = None
+    recycling: Recycling | None = None
     description: str = ""
 
 

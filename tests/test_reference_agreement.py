@@ -16,6 +16,10 @@ would prove little.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -321,25 +325,26 @@ def test_kernel_and_reference_agree(data, seed, runs):
 
 
 COVERAGE = {
-    "disrupted": ("disrupted", 0.35),
-    "shortage": ("shortage_days", 0.15),
-    "stock released": ("stock_released_units", 0.1),
-    "reactive supply": ("diversified_units", 0.05),
-    "demand restrained": ("restrained_units", 0.05),
-    "recycled": ("recycled_units", 0.05),
+    "disrupted": (("disrupted",), 0.35),
+    "shortage": (("shortage_days",), 0.35),
+    "stock released": (("stock_released_units",), 0.14),
+    "reactive supply": (("diversified_units", "substituted_units"), 0.15),
+    "demand restrained": (("restrained_units",), 0.25),
+    "recycled": (("recycled_units",), 0.08),
 }
-"""What a share of the examples must exercise: label -> (metric > 0 in some product, share).
-The floors sit below what the fixed sample gives (measured: disrupted 45%, shortage 20%,
-stock released 20%, reactive supply 5%, demand restrained 5%, recycled 62%)."""
+"""What a share of the examples must exercise: label -> (metrics of which one is > 0 in some
+product, floor of the share). The floors sit at about half of what the fixed sample gives
+(measured, 80 examples: disrupted 76%, shortage 75%, stock released 29%, reactive
+supply 31%, demand restrained 50%, recycled 18%)."""
 
 
-def test_random_examples_exercise_what_they_claim():
-    """On a fixed sample of 40 examples of the generator, the share of examples in which
-    some product's metric is positive reaches each floor of :data:`COVERAGE`."""
+def coverage_sample(examples: int = 80) -> dict[str, float]:
+    """Run the agreement check on a derandomized sample of the generator; for each label of
+    :data:`COVERAGE`, the share of examples in which some product's metric is positive."""
     seen: list[np.ndarray] = []
 
     @settings(
-        max_examples=40,
+        max_examples=examples,
         derandomize=True,
         database=None,
         deadline=None,
@@ -350,12 +355,34 @@ def test_random_examples_exercise_what_they_claim():
         seen.append(check_agreement(ds.load_scenario(data), seed, runs))
 
     sample()
-    shares = {}
-    for label, (metric, _) in COVERAGE.items():
-        j = METRICS.index(metric)
-        shares[label] = np.mean([bool(np.nansum(m[:, :-1, j] > 0)) for m in seen])
+    shares = {"examples": float(len(seen))}
+    for label, (metrics, _) in COVERAGE.items():
+        js = [METRICS.index(metric) for metric in metrics]
+        shares[label] = float(np.mean([bool(np.nansum(m[:, :-1, js] > 0)) for m in seen]))
+    return shares
+
+
+def test_random_examples_exercise_what_they_claim():
+    """On a fixed sample of 80 examples of the generator, the share of examples in which
+    some product's metric is positive reaches each floor of :data:`COVERAGE`.
+
+    The sample is drawn in a fresh interpreter: Hypothesis's derandomized generation turned
+    out to depend on what ran before in the same process (the examples diverge after a
+    few), so only a fresh process gives the same sample every time.
+    """
+    code = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]); "
+        "import test_reference_agreement as t; print(json.dumps(t.coverage_sample()))"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(Path(__file__).parent)],
+        capture_output=True, text=True, env=env, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    shares = json.loads(done.stdout.strip().splitlines()[-1])
+    assert shares.pop("examples") >= 60, "too few examples ran"
     low = {k: v for k, v in shares.items() if v < COVERAGE[k][1]}
-    assert len(seen) >= 30, f"only {len(seen)} examples ran"
     assert not low, f"examples exercise too little: {low} (all: {shares})"
 
 

@@ -17,13 +17,19 @@ _LAZY = {
     "simulate": ("disruptsim.run.simulation", "simulate"),
     "SimulationResult": ("disruptsim.results.result", "SimulationResult"),
     "BackendError": ("disruptsim.run.distributed", "BackendError"),
+    "screen": ("disruptsim.screening", "screen"),
+    "draft_scenario": ("disruptsim.screening", "draft_scenario"),
+    "load_situation": ("disruptsim.model.situation", "load_situation"),
+    "Situation": ("disruptsim.model.situation", "Situation"),
 }
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .model.situation import Situation, load_situation
     from .results.result import SimulationResult
     from .run.distributed import BackendError
     from .run.simulation import simulate
     from .scenario import Scenario, load_scenario
+    from .screening import draft_scenario, screen
 
 
 def __getattr__(name: str):
@@ -45,7 +51,11 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SimulationResult",
+    "Situation",
     "__version__",
+    "draft_scenario",
     "load_scenario",
+    "load_situation",
+    "screen",
     "simulate",
 ]

@@ -208,6 +208,7 @@ def run_study(
     report: bool = True,
     backend: str = "local",
     scheduler: str | None = None,
+    situation: str | Path | None = None,
     console: Console | None = None,
     err_console: Console | None = None,
 ) -> int:
@@ -233,6 +234,9 @@ def run_study(
         Where the runs are computed (see ``docs/cluster.md``); results are identical.
     scheduler : str, optional
         Dask scheduler address (only with ``backend="dask"``; default: a local cluster).
+    situation : str or Path, optional
+        Situation file: simulate from that day's state (default: the scenario's own
+        ``situation:`` block, if any, else day 0).
     console, err_console : rich Console, optional
         Where the table (stdout) and the progress and messages (stderr) go.
 
@@ -248,6 +252,7 @@ def run_study(
         An invalid or unreadable scenario file (the command turns them into exit 2).
     """
     from ..errors import ArgumentError
+    from ..model.situation import load_situation
     from ..results.io import check_output_dir
     from ..run.distributed import BackendError
     from ..run.simulation import simulate
@@ -257,6 +262,7 @@ def run_study(
     err = err_console or Console(stderr=True, highlight=False, soft_wrap=True)
     t0 = time.perf_counter()
     scenario = load_scenario(file)
+    today = load_situation(situation, scenario) if situation is not None else None
     names = list(strategies) if strategies else None
     target = Path(out) if out is not None else default_output_dir(scenario.name)
     try:
@@ -298,6 +304,7 @@ def run_study(
                     progress=lambda n: progress.advance(task, n),
                     backend=backend,
                     scheduler=scheduler,
+                    situation=today,
                 )
                 t_sim = time.perf_counter() - t0
                 progress.update(
@@ -391,6 +398,14 @@ def run_command(
             show_default=False,
         ),
     ] = None,
+    situation: Annotated[
+        Path | None,
+        typer.Option(
+            "--situation",
+            help="Situation file (YAML): simulate from today's state (see docs/how-to-situation.md).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Simulate every strategy of a scenario and write the result directory.
 
@@ -409,6 +424,7 @@ def run_command(
         report=report,
         backend=backend,
         scheduler=scheduler,
+        situation=situation,
     )
     if code:
         raise typer.Exit(code)

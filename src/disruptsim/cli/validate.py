@@ -36,6 +36,10 @@ def validate(
     for file in files:
         try:
             scenario = load_scenario(file)
+            if scenario.situation is not None:
+                from ..model.situation import scenario_situation
+
+                scenario_situation(scenario)
         except (ScenarioError, OSError) as error:
             print_input_error(error)
             count = len(error.problems) if isinstance(error, ScenarioError) else 1

@@ -9,6 +9,7 @@ depend on the sampled shocks.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -190,19 +191,26 @@ def restraint_arrays(products: list[Product], T: int) -> dict[str, Any]:
     return out
 
 
-def recycling_share(products: list[Product], T: int) -> np.ndarray:
+def recycling_share(products: list[Product], T: int, decided_day: int = 0) -> np.ndarray:
     """``rc_frac[t, i]``: recycling capacity of product i on day t, a share of requirement
-    ramping to ``share`` from day ``build_days`` (docs/model.md, "Recycling")."""
+    ramping to ``share`` from day ``decided_day + build_days`` (docs/model.md, "Recycling")."""
     days = np.arange(T, dtype=np.float64)
     frac = np.zeros((T, len(products)))
     for i, p in enumerate(products):
         r = p.recycling
         if r is not None:
-            frac[:, i] = r.share * ramp(days - whole_days(r.build_days), r.ramp_days)
+            start = decided_day + whole_days(r.build_days)
+            frac[:, i] = r.share * ramp(days - start, r.ramp_days)
     return frac
 
 
-def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> CompiledModel:
+def compile_strategy(
+    scenario: Scenario,
+    strategy: str = "baseline",
+    *,
+    decided_day: int = 0,
+    extra_events: Sequence[Any] = (),
+) -> CompiledModel:
     """Compile one strategy of a scenario into flat arrays.
 
     Parameters
@@ -211,6 +219,14 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
         A scenario from :func:`disruptsim.load_scenario`.
     strategy : str, default "baseline"
         Name of the strategy to compile.
+    decided_day : int, default 0
+        Day the strategy is decided: reshoring starts building then, and stock targets
+        are set from that day's requirement (simulating from a situation,
+        ``docs/scenario-reference.md``).
+    extra_events : sequence, default ()
+        Further event kinds after the hazards and shocks (the events in force of a
+        situation), each with ``countries`` (multiplier per country), ``products``
+        (None: every product) and ``name``.
 
     Returns
     -------
@@ -262,7 +278,8 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
                 codes.append(DOMESTIC)
             resh_dom[i] = n_src + codes.index(DOMESTIC)
             r = p.reshoring
-            resh_frac[:, i] = r.share * ramp(days - whole_days(r.build_days), r.ramp_days)
+            build = decided_day + whole_days(r.build_days)
+            resh_frac[:, i] = r.share * ramp(days - build, r.ramp_days)
             resh_premium[i] = r.unit_cost_premium
             resh_capex[i] = r.capex
         src_rows.append(row)
@@ -286,7 +303,7 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
 
     # Domestic share of each product per day, then requirements downstream-to-upstream.
     # Recycling displaces every source pro rata and needs no inputs.
-    rc_frac = recycling_share(products, T)
+    rc_frac = recycling_share(products, T, decided_day)
     recycles = [i for i, p in enumerate(products) if p.recycling is not None]
     dom_share = np.zeros((T, P))
     for i in range(P):
@@ -314,7 +331,7 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
     for i, p in enumerate(products):
         sp = p.stockpile
         if sp is not None:
-            stock_target[i] = sp.initial_days * requirement[0, i]
+            stock_target[i] = sp.initial_days * requirement[min(decided_day, T - 1), i]
             stock_release[i] = sp.max_release_days_per_day
             stock_refill[i] = sp.refill_days_per_day
             stock_holding[i] = sp.holding_cost_rate
@@ -344,12 +361,13 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
                 rx_exp_rows[kind * P + i] = [(cidx[c], w) for c, w in rx.exposure.items() if w > 0]
     rx_exp_ptr, rx_exps = _csr(rx_exp_rows)
 
-    events = (*world.hazards, *world.shocks)
+    events = (*world.hazards, *world.shocks, *extra_events)
     haz_mult = np.zeros((len(events), len(countries)))
     haz_products = np.zeros((len(events), P), dtype=np.bool_)
     for h, ev in enumerate(events):
         for c, m in ev.countries.items():
-            haz_mult[h, cidx[c]] = m
+            if c in cidx:  # a country no source draws on (an explicit situation event)
+                haz_mult[h, cidx[c]] = m
         if ev.products is None:
             haz_products[h, :] = True
         else:
@@ -446,8 +464,10 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
         quiet_recycled=quiet_recycled,
         quiet_rc_opex=quiet_rc_opex,
     )
-    hazard_names = tuple(h.name for h in world.hazards) + tuple(
-        s.name or f"shock {k}" for k, s in enumerate(world.shocks)
+    hazard_names = (
+        tuple(h.name for h in world.hazards)
+        + tuple(s.name or f"shock {k}" for k, s in enumerate(world.shocks))
+        + tuple(e.name for e in extra_events)
     )
     return CompiledModel(
         strategy=strategy,

@@ -173,29 +173,52 @@ class RunTrace(NamedTuple):
     phi, stock : float32[T, P]
         Daily fulfilment and stock level, written only when ``on``.
     on : bool
+    snap_day : int
+        A day whose starting stocks are kept (-1: none): with the first disruptions and
+        the events, the run's state that day (docs/how-to-situation.md).
+    snap_stock : float64[P]
+        Written when the run reaches ``snap_day``: the stocks at the start of that day.
     """
 
     phi: np.ndarray
     stock: np.ndarray
     on: bool
+    snap_day: int
+    snap_stock: np.ndarray
 
 
 @njit(cache=True, inline="always")
-def _start_run(m, ls, out):
-    """Reset the lane's state and ``out`` for a new run: stocks full, nothing disrupted."""
+def _start_run(m, ls, out, start, success):
+    """Reset the lane's state and ``out`` for a new run from ``start``.
+
+    ``start`` is a :class:`~disruptsim.model.situation.StartState`: the first day, stocks,
+    first disruptions and qualification days (>= 0: known; -1: by the model's rule, on
+    ``first + lag`` if the run's success draw succeeds; -2: never).
+
+    Returns the system's first-disruption day (the earliest of the products', -1: none).
+    """
     P = m.requirement.shape[1]
     out[:, :] = 0.0
+    sys_first = -1
     for i in range(P):
-        ls.stock[i] = m.stock_target[i]
+        ls.stock[i] = start.stock[i]
         ls.phi[i] = 1.0
-        ls.first[i] = -1
+        ls.first[i] = start.first[i]
         ls.first_short[i] = -1
         ls.last_short[i] = -1
-        ls.qual[0, i] = -1
-        ls.qual[1, i] = -1
+        for kind in range(2):
+            q = start.qual[kind, i]
+            if q == -1 and ls.first[i] >= 0 and m.rx_active[kind, i] and success[kind, i]:
+                q = ls.first[i] + m.rx_lag[kind, i]
+            ls.qual[kind, i] = q if q >= 0 else -1
         ls.rs_start[i] = -1
+        if ls.first[i] >= 0 and m.rs_max[i] > 0.0:
+            ls.rs_start[i] = ls.first[i] + m.rs_lag[i]
+        if ls.first[i] >= 0 and (sys_first < 0 or ls.first[i] < sys_first):
+            sys_first = ls.first[i]
         out[i, M_MIN_FULFIL] = 1.0
-        out[i, M_MIN_STOCK] = m.stock_target[i]
+        out[i, M_MIN_STOCK] = ls.stock[i]
+    return sys_first
 
 
 @njit(cache=True, inline="always")
@@ -236,12 +259,12 @@ def _events_in_force(ev, e0, e1, t, T, act_h, act_sev, act_prof):
 
 
 @njit(cache=True, inline="always")
-def _quiet_stretch(m, stock, phi, acc_stock, tr_phi, tr_stock, traced, out, t, t1):
+def _quiet_stretch(m, stock, phi, acc_stock, tr_phi, tr_stock, traced, snap_day, snap, out, t, t1):
     """Days ``t..t1-1`` with no event in force: every gap is zero.
 
     Supply costs are the deterministic quiet-day costs (prefix sums of the model); only
     stocks below target change (they refill); holding cost is charged on the end-of-day
-    level (docs/model.md).
+    level (docs/model.md). The stocks at the start of ``snap_day`` go to ``snap``.
     """
     P = m.requirement.shape[1]
     for i in range(P):
@@ -254,6 +277,8 @@ def _quiet_stretch(m, stock, phi, acc_stock, tr_phi, tr_stock, traced, out, t, t
         if stock[i] < target:
             hv = m.stock_holding[i] * m.unit_value[i] / DAYS_PER_YEAR
             for d in range(t, t1):
+                if d == snap_day:
+                    snap[i] = stock[i]
                 if stock[i] < target:
                     fill = m.stock_refill[i] * m.requirement[d, i]
                     if target - stock[i] < fill:
@@ -265,6 +290,8 @@ def _quiet_stretch(m, stock, phi, acc_stock, tr_phi, tr_stock, traced, out, t, t
                 if traced:
                     tr_stock[d, i] = stock[i]
         else:
+            if t <= snap_day < t1:
+                snap[i] = stock[i]
             out[i, M_HOLDING] += m.quiet_holding[i] * (t1 - t)
             if traced:
                 for d in range(t, t1):
@@ -561,7 +588,7 @@ def _restraint_today(m, rs_start, rs_share, req, out, t, next_start):
 
 
 @njit(cache=True, _nrt=False)
-def simulate_run(m, ev, e0, e1, success, ls, tr, out):
+def simulate_run(m, ev, e0, e1, success, ls, tr, out, start):
     """Simulate one run of one strategy (docs/model.md) and write its metrics.
 
     Day by day: the events in force (:func:`_events_in_force`); a stretch of days with
@@ -593,20 +620,25 @@ def simulate_run(m, ev, e0, e1, success, ls, tr, out):
         Where the daily trajectory goes, if traced.
     out : float64[P+1, N_METRICS]
         Written: the run's metrics, products then the system.
+    start : StartState
+        The day and state the run starts from (:func:`disruptsim.model.situation.start_state`;
+        day 0 with full stocks is a fresh run).
     """
     T, P = m.requirement.shape
     stock, phi, first, first_short, last_short, qual = ls[:6]
     act_h, act_sev, act_prof, acc_gap, acc_short, acc_stock = ls[6:12]
     rs_start, rs_share, req = ls[12:]
-    tr_phi, tr_stock, traced = tr
-    _start_run(m, ls, out)
-    sys_first = -1
+    tr_phi, tr_stock, traced, snap_day, snap = tr
+    sys_first = _start_run(m, ls, out, start, success)
     sys_first_short = -1
     sys_last_short = -1
     sys_short_days = 0
     sys_min = 1.0
-    t = 0
+    t = start.day
     while t < T:
+        if t == snap_day:
+            for i in range(P):
+                snap[i] = stock[i]
         na, next_start = _events_in_force(ev, e0, e1, t, T, act_h, act_sev, act_prof)
         restrained = False
         if m.rs_count > 0:
@@ -614,7 +646,10 @@ def simulate_run(m, ev, e0, e1, success, ls, tr, out):
                 m, rs_start, rs_share, req, out, t, next_start
             )
         if na == 0 and not restrained:
-            _quiet_stretch(m, stock, phi, acc_stock, tr_phi, tr_stock, traced, out, t, next_start)
+            _quiet_stretch(
+                m, stock, phi, acc_stock, tr_phi, tr_stock, traced, snap_day, snap, out, t,
+                next_start,
+            )  # fmt: skip
             t = next_start
             continue
         sys_short_today = False
@@ -672,7 +707,10 @@ def simulate_run(m, ev, e0, e1, success, ls, tr, out):
 
 
 @njit(cache=True, parallel=True)
-def run_batch(m, ev, success, out, n_trace, trace_phi, trace_stock, acc_gap, acc_short, acc_stock):
+def run_batch(
+    m, ev, success, out, n_trace, trace_phi, trace_stock, acc_gap, acc_short, acc_stock,
+    start, snap_day, snap_stock,
+):  # fmt: skip
     """Simulate a batch of runs of one strategy, in parallel over lanes.
 
     Runs are dealt to ``lanes`` lanes (run ``k`` to lane ``k % lanes``); each lane owns its
@@ -698,6 +736,13 @@ def run_batch(m, ev, success, out, n_trace, trace_phi, trace_stock, acc_gap, acc
         deficit, in fixed point (``FIXED`` per 1.0).
     acc_short : int64[lanes, T, P+1]
         Added to: per lane, the number of its runs short on each day (last column: system).
+    start : StartState
+        The state every run starts from (:func:`disruptsim.model.situation.start_state`;
+        day 0 with full stocks for a fresh study).
+    snap_day : int
+        A day whose starting stocks each run keeps (-1: none).
+    snap_stock : float64[n, P] (or [1, P] with no ``snap_day``)
+        Written: the stocks of run ``k`` at the start of ``snap_day``.
     """
     n = out.shape[0]
     lanes = acc_gap.shape[0]
@@ -728,8 +773,11 @@ def run_batch(m, ev, success, out, n_trace, trace_phi, trace_stock, acc_gap, acc
         for k in range(lane, n, lanes):
             traced = k < n_trace
             kt = k if traced else 0
-            tr = RunTrace(trace_phi[kt], trace_stock[kt], traced)
-            simulate_run(m, ev, ev.ptr[k], ev.ptr[k + 1], success[k], ls, tr, out[k])
+            ks = 0
+            if snap_day >= 0:
+                ks = k
+            tr = RunTrace(trace_phi[kt], trace_stock[kt], traced, snap_day, snap_stock[ks])
+            simulate_run(m, ev, ev.ptr[k], ev.ptr[k + 1], success[k], ls, tr, out[k], start)
 
 
 def _drop_stale_cache() -> bool:

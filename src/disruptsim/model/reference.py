@@ -42,7 +42,9 @@ from ..scenario.checks import restraint_unit_cost
 from ..scenario.model import Scenario
 from ..scenario.schema import Product, Reactive
 from .compiler import topological_order
+from .reference_situation import SituationSteps
 from .shocks import EventBatch
+from .situation import Situation, stock_units
 
 MIDDAY = 0.5
 UNIT_METRICS = (
@@ -82,6 +84,7 @@ class ShockEvent:
     end: int  # first day after the event
     recovery: int  # days of linear recovery after `end`
     severity: float
+    hazard: str | None = None  # name of the hazard it is an event of (None: a shock)
 
     def loss(self, country: str) -> float:
         """Share of the country's supply this event takes while in full force."""
@@ -139,7 +142,7 @@ class ProductState:
         return self.stock.level if self.stock is not None else 0.0
 
 
-class ReferenceRun:
+class ReferenceRun(SituationSteps):
     """One run of one strategy, simulated day by day with SimPy.
 
     Parameters
@@ -155,6 +158,10 @@ class ReferenceRun:
         in topological order as in :class:`~disruptsim.model.compiler.CompiledModel`.
     run : int
         Index of the run within the batch.
+    situation : Situation, optional
+        Start from this state of the world (``docs/how-to-situation.md``) rather than
+        from day 0 with full stocks; ``events`` must then be sampled for it (the events in
+        force are the kinds after the hazards and shocks).
 
     Notes
     -----
@@ -170,18 +177,22 @@ class ReferenceRun:
         events: EventBatch,
         success: np.ndarray,
         run: int,
+        situation: Situation | None = None,
     ):
         world = scenario.world(strategy)
         self.horizon_days = T = scenario.horizon_days
         self.home = scenario.home
         self.order: tuple[str, ...] = tuple(topological_order(world))
-        self.env = simpy.Environment()
+        start = 0 if situation is None else situation.day
+        self.decided_day = 0 if situation is None else situation.decided_day
+        self.env = simpy.Environment(initial_time=start)
         self.in_force: dict[int, float] = {}  # event id -> share of its loss in force today
         self.events: list[ShockEvent] = []
-        self.day = 0  # next day to clear
+        self.day = start  # next day to clear
+        self.start_day = start
 
         requirement, reshored, self.domestic_share, self.recycled = _requirements(
-            world.products, self.order, T
+            world.products, self.order, T, self.decided_day
         )
         self.products: dict[str, ProductState] = {}
         for i, name in enumerate(self.order):
@@ -199,11 +210,16 @@ class ReferenceRun:
                 )
                 if rx is not None
             ]
-            target = spec.stockpile.initial_days * requirement[name][0] if spec.stockpile else 0.0
-            stock = simpy.Container(self.env, capacity=target, init=target) if target > 0 else None
+            basis = requirement[name][min(self.decided_day, T - 1)]
+            target = spec.stockpile.initial_days * basis if spec.stockpile else 0.0
+            level = target
+            if situation is not None and name in situation.stocks and target > 0:
+                level = min(target, stock_units(situation.stocks[name], requirement[name][start]))
+            stock = simpy.Container(self.env, capacity=target, init=level) if target > 0 else None
             self.products[name] = ProductState(
                 name, spec, requirement[name], suppliers, reshored[name], options, stock, target
             )
+            self.products[name].totals["min_stock"] = level
         self.daily = {key: np.full((T, len(self.order)), np.nan) for key in DAILY}
 
         self.system_first: int | None = None
@@ -212,9 +228,20 @@ class ReferenceRun:
         self.system_last_shortage: int | None = None
         self.system_min_fulfilment = 1.0
 
-        hazards = (*world.hazards, *world.shocks)
+        if situation is not None:
+            self._resume(situation)
+        in_force = () if situation is None else situation.events_for(world, scenario.baseline)
+        hazards = (*world.hazards, *world.shocks, *in_force)
+        n_hazards = len(world.hazards)
         for e in range(events.ptr[run], events.ptr[run + 1]):
-            h = hazards[events.hazard[e]]
+            k = int(events.hazard[e])
+            h = hazards[k]
+            if k < n_hazards:
+                name = h.name
+            elif k >= n_hazards + len(world.shocks):
+                name = h.hazard.name if h.hazard is not None else None
+            else:
+                name = None
             self.inject_event(
                 ShockEvent(
                     countries=dict(h.countries),
@@ -223,6 +250,7 @@ class ReferenceRun:
                     end=int(events.end[e]),
                     recovery=int(events.recovery[e]),
                     severity=float(events.severity[e]),
+                    hazard=name,
                 )
             )
         self.env.process(self._market())
@@ -494,13 +522,14 @@ class ReferenceRun:
         if self.system_first is None:
             self.system_first = t
         for option in p.options:
-            if not option.succeeds:
-                continue
-            day = t + whole_days(option.spec.lag_days)
-            if day == t:
-                option.qualified_day = t  # no lag: usable on the spot
-            else:
-                self.env.process(self._qualify(option, day))
+            if option.succeeds:
+                self._schedule_qualification(option, t + whole_days(option.spec.lag_days))
+
+    def _schedule_qualification(self, option: ReactiveOption, day: int) -> None:
+        if day <= self.env.now:
+            option.qualified_day = day  # no lag, or qualified before a situation's day
+        else:
+            self.env.process(self._qualify(option, day))
 
     def _record(self, t: int, i: int, **values: float) -> None:
         for key, value in values.items():
@@ -555,11 +584,11 @@ class ReferenceRun:
 
 
 def _requirements(
-    products: Mapping[str, Product], order: Sequence[str], T: int
+    products: Mapping[str, Product], order: Sequence[str], T: int, decided_day: int = 0
 ) -> tuple[dict[str, np.ndarray], ...]:
     """Requirement D(t) of every product, and per product and day: the reshored share, the
-    domestic production share and the recycled share (recycling displaces every source pro
-    rata and needs no inputs)."""
+    domestic production share and the recycled share (reshoring and recycling decided on
+    ``decided_day``; recycling displaces every source pro rata and needs no inputs)."""
     days = range(T)
     reshored = {}
     domestic_share = {}
@@ -570,14 +599,14 @@ def _requirements(
         if r is None:
             reshored[name] = np.zeros(T)
         else:
-            start = whole_days(r.build_days)
+            start = decided_day + whole_days(r.build_days)
             reshored[name] = np.array([r.share * ramp(t - start, r.ramp_days) for t in days])
         base = sum(s.share for code, s in p.sources.items() if code == DOMESTIC)
         domestic_share[name] = base + reshored[name]
         if p.recycling is None:
             recycled[name] = np.zeros(T)
         else:
-            start = whole_days(p.recycling.build_days)
+            start = decided_day + whole_days(p.recycling.build_days)
             rc = p.recycling
             recycled[name] = np.array([rc.share * ramp(t - start, rc.ramp_days) for t in days])
             domestic_share[name] = domestic_share[name] * (1.0 - recycled[name])

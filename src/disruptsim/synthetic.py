@@ -138,6 +138,69 @@ def synthetic_scenario(
     return scenario
 
 
+def hazard_heavy_scenario(
+    n_products: int = 50,
+    n_countries: int = 15,
+    horizon_days: int = 730,
+    seed: int = 0,
+    filtered: bool = False,
+) -> dict[str, Any]:
+    """A baseline-only :func:`synthetic_scenario` whose every country is often disrupted.
+
+    Each country's hazard has an annual probability drawn uniformly in 2-30%, a lognormal
+    duration of months (median 90 days, 95th percentile 300) and 30-90 days of recovery:
+    most days of a run have one or more events in force. The kernel's benchmark of
+    ``benchmarks/bench_kernel_vs_frozen.py`` and the kernel's equivalence tests use it.
+
+    Parameters
+    ----------
+    n_products, n_countries, horizon_days, seed
+        As for :func:`synthetic_scenario` (``seed`` also draws the hazards).
+    filtered : bool
+        Also add three regional hazards over several countries that hit only some
+        products (``products:`` filters), so that products differ in the events that
+        reach them.
+    """
+    scenario = synthetic_scenario(n_products, n_countries, horizon_days, seed, strategies=False)
+    rng = np.random.default_rng([seed, 17])
+    countries = [h["countries"][0] for h in scenario["hazards"]]
+    hazards: list[dict[str, Any]] = [
+        {
+            "name": f"hazard_{c}",
+            "countries": [c],
+            "annual_probability": float(np.round(rng.uniform(0.02, 0.30), 3)),
+            "severity": {"dist": "beta", "mean": 0.5, "sd": 0.2},
+            "duration_days": {"dist": "lognormal", "median": 90, "p95": 300},
+            "recovery_days": int(rng.integers(30, 91)),
+        }
+        for c in countries
+    ]
+    if filtered:
+        names = list(scenario["products"])
+        for k in range(3):
+            size = min(len(names), int(rng.integers(1, max(2, len(names) // 2) + 1)))
+            hit = sorted(str(x) for x in rng.choice(names, size=size, replace=False))
+            where = sorted(
+                str(x) for x in rng.choice(countries, size=min(3, len(countries)), replace=False)
+            )
+            hazards.append(
+                {
+                    "name": f"regional_{k}",
+                    "countries": where,
+                    "products": hit,
+                    "annual_probability": float(np.round(rng.uniform(0.1, 0.5), 3)),
+                    "severity": {"dist": "beta", "mean": 0.4, "sd": 0.2},
+                    "duration_days": {"dist": "lognormal", "median": 60, "p95": 200},
+                    "recovery_days": 30,
+                }
+            )
+    return {
+        **scenario,
+        "name": f"hazard-heavy-{n_products}p-{n_countries}c" + ("-filtered" if filtered else ""),
+        "hazards": hazards,
+    }
+
+
 def _replace(old: dict[str, float], new: dict[str, float]) -> dict[str, float | None]:
     """A strategy override that replaces mapping ``old`` by ``new`` (null deletes a key)."""
     return {**{k: None for k in old if k not in new}, **new}

@@ -66,6 +66,8 @@ class KernelModel(NamedTuple):
     haz_mult: np.ndarray  # f8[H, C], severity multiplier per country (hazards then shocks)
     haz_products: np.ndarray  # b1[H, P]
     haz_exposes: np.ndarray  # b1[H, P], the hazard can reduce the product's supply directly
+    haz_group: np.ndarray  # i8[P], products covered by the same hazards share a group
+    group_rep: np.ndarray  # i8[G], a product of each group
     quiet_premium: np.ndarray  # f8[T+1, P], prefix sums of quiet-day source premiums
     quiet_opex: np.ndarray  # f8[T+1, P], prefix sums of quiet-day reshoring opex
     quiet_holding: np.ndarray  # f8[P], holding cost per quiet day (full stock)
@@ -374,6 +376,15 @@ def compile_strategy(
             for name in ev.products:
                 haz_products[h, index[name]] = True
 
+    # Products covered by the same hazards (equal columns of haz_products) share their
+    # availability per country and day: the kernel caches it per group (docs/architecture.md).
+    groups: dict[bytes, int] = {}
+    haz_group = np.array(
+        [groups.setdefault(haz_products[:, i].tobytes(), len(groups)) for i in range(P)],
+        dtype=np.int64,
+    )
+    group_rep = np.array([int(np.argmax(haz_group == g)) for g in range(len(groups))], dtype=np.int64)
+
     # A hazard exposes a product directly when it covers the product and hits a country the
     # product's sources or reactive options draw on (home for domestic production).
     reach = np.zeros((len(countries), P), dtype=np.bool_)
@@ -452,6 +463,8 @@ def compile_strategy(
         haz_mult=haz_mult,
         haz_products=haz_products,
         haz_exposes=haz_exposes,
+        haz_group=haz_group,
+        group_rep=group_rep,
         quiet_premium=quiet_premium,
         quiet_opex=quiet_opex,
         quiet_holding=quiet_holding,

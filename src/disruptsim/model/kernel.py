@@ -105,14 +105,81 @@ def _availability(c, i, na, act_h, act_sev, act_prof, haz_mult, haz_products):
     return a
 
 
+class DayCache(NamedTuple):
+    """The events in force today and what the lane has derived from them (lane memory).
+
+    Every entry is valid while its stamp equals the lane's current stamp, which changes
+    whenever the events in force change (hazard, severity or profile of any of them, or
+    their number): values are computed on first use after a change and read afterwards,
+    with the very operations, in the same order, as computing them afresh.
+
+    Attributes
+    ----------
+    act_h, act_sev, act_prof : int64[E], float64[E], float64[E]
+        The events in force today: hazard index, severity and profile.
+    av, av_stamp : float64[G, C], int64[G, C]
+        Availability of country ``c`` to the products of hazard group ``g``
+        (``KernelModel.haz_group``: products covered by the same hazards).
+    src_x, src_stamp : float64[S], int64[S]
+        Availability of each source's exposure countries (weighted sum of ``av``).
+    exposed, ex_stamp : bool[P], int64[P]
+        Whether some event in force exposes the product (``KernelModel.haz_exposes``).
+    """
+
+    act_h: np.ndarray
+    act_sev: np.ndarray
+    act_prof: np.ndarray
+    av: np.ndarray
+    av_stamp: np.ndarray
+    src_x: np.ndarray
+    src_stamp: np.ndarray
+    exposed: np.ndarray
+    ex_stamp: np.ndarray
+
+
 @njit(cache=True, inline="always")
-def _exposure_availability(ptr0, ptr1, country, weight, i, na, act_h, act_sev, act_prof, m):
+def _group_availability(m, dc, g, c, na, stamp):
+    """Country ``c``'s availability to hazard group ``g`` today, from the cache."""
+    if dc.av_stamp[g, c] != stamp:
+        dc.av[g, c] = _availability(
+            c, m.group_rep[g], na, dc.act_h, dc.act_sev, dc.act_prof, m.haz_mult, m.haz_products
+        )
+        dc.av_stamp[g, c] = stamp
+    return dc.av[g, c]
+
+
+@njit(cache=True, inline="always")
+def _exposure_availability(m, dc, ptr0, ptr1, country, weight, g, na, stamp):
+    """Weighted availability of exposure entries ``ptr0:ptr1`` to hazard group ``g``."""
     x = 0.0
     for e in range(ptr0, ptr1):
-        x += weight[e] * _availability(
-            country[e], i, na, act_h, act_sev, act_prof, m.haz_mult, m.haz_products
-        )
+        x += weight[e] * _group_availability(m, dc, g, country[e], na, stamp)
     return x
+
+
+@njit(cache=True, inline="always")
+def _source_availability(m, dc, s, g, na, stamp):
+    """Availability of source ``s``'s exposure countries today, from the cache."""
+    if dc.src_stamp[s] != stamp:
+        dc.src_x[s] = _exposure_availability(
+            m, dc, m.exp_ptr[s], m.exp_ptr[s + 1], m.exp_country, m.exp_weight, g, na, stamp
+        )
+        dc.src_stamp[s] = stamp
+    return dc.src_x[s]
+
+
+@njit(cache=True, inline="always")
+def _exposed(m, dc, i, na, stamp):
+    """Whether an event in force exposes product ``i`` today, from the cache."""
+    if dc.ex_stamp[i] != stamp:
+        hit = False
+        for q in range(na):
+            if m.haz_exposes[dc.act_h[q], i]:
+                hit = True
+                break
+        dc.exposed[i] = hit
+        dc.ex_stamp[i] = stamp
+    return dc.exposed[i]
 
 
 class LaneState(NamedTuple):
@@ -146,6 +213,10 @@ class LaneState(NamedTuple):
         Share of final demand restrained today.
     req : float64[P]
         Requirement today under the restraints in force (valid on restrained days).
+    av, av_stamp, src_x, src_stamp, exposed, ex_stamp
+        The lane's :class:`DayCache` (with ``act_*``).
+    clock : int64[1]
+        The lane's current cache stamp (it only grows, run after run).
     """
 
     stock: np.ndarray
@@ -163,6 +234,13 @@ class LaneState(NamedTuple):
     rs_start: np.ndarray
     rs_share: np.ndarray
     req: np.ndarray
+    av: np.ndarray
+    av_stamp: np.ndarray
+    src_x: np.ndarray
+    src_stamp: np.ndarray
+    exposed: np.ndarray
+    ex_stamp: np.ndarray
+    clock: np.ndarray
 
 
 class RunTrace(NamedTuple):
@@ -222,7 +300,7 @@ def _start_run(m, ls, out, start, success):
 
 
 @njit(cache=True, inline="always")
-def _events_in_force(ev, e0, e1, t, T, act_h, act_sev, act_prof):
+def _events_in_force(ev, e0, e1, t, T, act_h, act_sev, act_prof, prev_na):
     """Collect the events of a run in force on day ``t`` into ``act_*``.
 
     Parameters
@@ -232,7 +310,10 @@ def _events_in_force(ev, e0, e1, t, T, act_h, act_sev, act_prof):
     t, T : int
         Today and the horizon.
     act_h, act_sev, act_prof : int64[E], float64[E], float64[E]
-        Receive the events in force (hazard, severity, profile) in ``[:na]``.
+        Receive the events in force (hazard, severity, profile) in ``[:na]``; they hold
+        the ``prev_na`` events of the previous call.
+    prev_na : int
+        Number of events of the previous call (-1: none this run).
 
     Returns
     -------
@@ -240,9 +321,13 @@ def _events_in_force(ev, e0, e1, t, T, act_h, act_sev, act_prof):
         Number of events in force today (with a positive profile and severity).
     next_start : int
         The first start day after today (``T`` if none).
+    changed : bool
+        Today's events differ from the previous call's (in number, hazard, severity or
+        profile).
     """
     na = 0
     next_start = T
+    changed = False
     for e in range(e0, e1):
         s = ev.start[e]
         if s > t:
@@ -250,12 +335,18 @@ def _events_in_force(ev, e0, e1, t, T, act_h, act_sev, act_prof):
                 next_start = s
             continue
         pr = _profile(t, s, ev.end[e], ev.recovery[e])
-        if pr > 0.0 and ev.severity[e] > 0.0:
-            act_h[na] = ev.hazard[e]
-            act_sev[na] = ev.severity[e]
+        sev = ev.severity[e]
+        if pr > 0.0 and sev > 0.0:
+            h = ev.hazard[e]
+            if na >= prev_na or act_h[na] != h or act_sev[na] != sev or act_prof[na] != pr:
+                changed = True
+            act_h[na] = h
+            act_sev[na] = sev
             act_prof[na] = pr
             na += 1
-    return na, next_start
+    if na != prev_na:
+        changed = True
+    return na, next_start, changed
 
 
 @njit(cache=True, inline="always")
@@ -303,7 +394,7 @@ def _quiet_stretch(m, stock, phi, acc_stock, tr_phi, tr_stock, traced, snap_day,
 
 
 @njit(cache=True, inline="always")
-def _baseline_supply(m, phi, act_h, act_sev, act_prof, out, i, t, na, rho):
+def _baseline_supply(m, phi, dc, stamp, out, i, t, na, rho):
     """Baseline supply ratio ``b`` of product ``i`` on day ``t``; books source premiums and
     reshoring opex.
 
@@ -323,11 +414,8 @@ def _baseline_supply(m, phi, act_h, act_sev, act_prof, out, i, t, na, rho):
     D = m.requirement[t, i]
     v = m.unit_value[i]
     rf = m.resh_frac[t, i]
-    untouched = rho == 1.0
-    for q in range(na):
-        if m.haz_exposes[act_h[q], i]:
-            untouched = False
-            break
+    g = m.haz_group[i]
+    untouched = rho == 1.0 and not _exposed(m, dc, i, na, stamp)
     if untouched:
         for k in range(m.in_ptr[i], m.in_ptr[i + 1]):
             if phi[m.in_product[k]] < 1.0:
@@ -355,10 +443,7 @@ def _baseline_supply(m, phi, act_h, act_sev, act_prof, out, i, t, na, rho):
         if na == 0:
             x = 1.0
         else:
-            x = _exposure_availability(
-                m.exp_ptr[s], m.exp_ptr[s + 1], m.exp_country, m.exp_weight,
-                i, na, act_h, act_sev, act_prof, m,
-            )  # fmt: skip
+            x = _source_availability(m, dc, s, g, na, stamp)
         if m.src_domestic[s]:
             for k in range(m.in_ptr[i], m.in_ptr[i + 1]):
                 fj = phi[m.in_product[k]]
@@ -378,9 +463,7 @@ def _baseline_supply(m, phi, act_h, act_sev, act_prof, out, i, t, na, rho):
         if rc > 0.0:  # recycling displaces every source pro rata; home hazards only
             x_rc = 1.0
             if na > 0:
-                x_rc = _availability(
-                    m.home, i, na, act_h, act_sev, act_prof, m.haz_mult, m.haz_products
-                )
+                x_rc = _group_availability(m, dc, g, m.home, na, stamp)
             b = (1.0 - rc) * b + rc * x_rc
             premium *= 1.0 - rc
             reshored *= 1.0 - rc
@@ -398,7 +481,7 @@ def _baseline_supply(m, phi, act_h, act_sev, act_prof, out, i, t, na, rho):
 
 
 @njit(cache=True, inline="always")
-def _reactive_supply(m, qual, act_h, act_sev, act_prof, out, i, t, na, g):
+def _reactive_supply(m, qual, dc, stamp, out, i, t, na, g):
     """Reactive diversification, then substitution, close what they can of the gap ``g``.
 
     Each, once qualified (``qual``), has a capacity ramping to ``rx_max`` times the
@@ -416,9 +499,8 @@ def _reactive_supply(m, qual, act_h, act_sev, act_prof, out, i, t, na, g):
             k1 = m.rx_exp_ptr[kind * P + i + 1]
             if k1 > k0 and na > 0:
                 cap *= _exposure_availability(
-                    k0, k1, m.rx_exp_country, m.rx_exp_weight,
-                    i, na, act_h, act_sev, act_prof, m,
-                )  # fmt: skip
+                    m, dc, k0, k1, m.rx_exp_country, m.rx_exp_weight, m.haz_group[i], na, stamp
+                )
             dlv = g if g < cap else cap
             g -= dlv
             if kind == 0:
@@ -627,7 +709,14 @@ def simulate_run(m, ev, e0, e1, success, ls, tr, out, start):
     T, P = m.requirement.shape
     stock, phi, first, first_short, last_short, qual = ls[:6]
     act_h, act_sev, act_prof, acc_gap, acc_short, acc_stock = ls[6:12]
-    rs_start, rs_share, req = ls[12:]
+    rs_start, rs_share, req = ls[12:15]
+    dc = DayCache(
+        act_h, act_sev, act_prof, ls.av, ls.av_stamp, ls.src_x, ls.src_stamp, ls.exposed,
+        ls.ex_stamp,
+    )  # fmt: skip
+    clock = ls.clock
+    stamp = clock[0]
+    na = -1  # no events collected yet this run
     tr_phi, tr_stock, traced, snap_day, snap = tr
     sys_first = _start_run(m, ls, out, start, success)
     sys_first_short = -1
@@ -639,7 +728,11 @@ def simulate_run(m, ev, e0, e1, success, ls, tr, out, start):
         if t == snap_day:
             for i in range(P):
                 snap[i] = stock[i]
-        na, next_start = _events_in_force(ev, e0, e1, t, T, act_h, act_sev, act_prof)
+        na, next_start, changed = _events_in_force(
+            ev, e0, e1, t, T, act_h, act_sev, act_prof, na
+        )
+        if changed:
+            stamp += 1  # every cached value of dc is stale
         restrained = False
         if m.rs_count > 0:
             restrained, next_start = _restraint_today(
@@ -658,7 +751,7 @@ def simulate_run(m, ev, e0, e1, success, ls, tr, out, start):
             rho = 1.0
             if restrained and D > 0.0:
                 rho = req[i] / D
-            g = rho - _baseline_supply(m, phi, act_h, act_sev, act_prof, out, i, t, na, rho)
+            g = rho - _baseline_supply(m, phi, dc, stamp, out, i, t, na, rho)
             if g <= TOL or D <= 0.0:
                 g = 0.0  # a gap within the tolerance is no gap
             if g > TOL:
@@ -669,7 +762,7 @@ def simulate_run(m, ev, e0, e1, success, ls, tr, out, start):
                         rs_start[i] = t + m.rs_lag[i]
                 if sys_first < 0:
                     sys_first = t
-                g = _reactive_supply(m, qual, act_h, act_sev, act_prof, out, i, t, na, g)
+                g = _reactive_supply(m, qual, dc, stamp, out, i, t, na, g)
                 g = _stock_release(m, stock, out, i, t, g)
             else:
                 _stock_refill(m, stock, i, t)
@@ -703,6 +796,7 @@ def simulate_run(m, ev, e0, e1, success, ls, tr, out, start):
                 sys_first_short = t
             sys_last_short = t
         t += 1
+    clock[0] = stamp
     _finalise_run(m, ls, out, sys_first, sys_first_short, sys_last_short, sys_short_days, sys_min)
 
 
@@ -747,6 +841,9 @@ def run_batch(
     n = out.shape[0]
     lanes = acc_gap.shape[0]
     P = m.requirement.shape[1]
+    G = m.group_rep.shape[0]
+    C = m.haz_mult.shape[1]
+    S = m.src_share.shape[0]
     max_events = 1
     for k in range(n):
         ne = ev.ptr[k + 1] - ev.ptr[k]
@@ -769,6 +866,13 @@ def run_batch(
             np.empty(P, dtype=np.int64),
             np.empty(P),
             np.empty(P),
+            np.empty((G, C)),
+            np.full((G, C), -1, dtype=np.int64),
+            np.empty(S),
+            np.full(S, -1, dtype=np.int64),
+            np.empty(P, dtype=np.bool_),
+            np.full(P, -1, dtype=np.int64),
+            np.zeros(1, dtype=np.int64),
         )
         for k in range(lane, n, lanes):
             traced = k < n_trace

@@ -25,6 +25,7 @@ import numpy as np
 
 __all__ = [
     "DAYS_PER_YEAR",
+    "DEFAULT_RUNS",
     "DOMESTIC",
     "EXIT_INPUT",
     "EXIT_INTERNAL",
@@ -167,6 +168,11 @@ FIXED = 4294967296.0
 """Fixed-point scale of the daily accumulators (2**32 units per 1.0)."""
 DAYS_PER_YEAR = 365
 """Days per year, for annual rates (holding cost, hazard probabilities)."""
+
+DEFAULT_RUNS = 10_000
+"""Monte Carlo runs per strategy of :func:`disruptsim.simulate` and of ``disruptsim run``
+without ``--runs`` (the same default in both; see ``docs/results.md``, *Default run
+count*)."""
 
 EXIT_OK = 0
 """Exit status of a command that succeeded."""

@@ -113,10 +113,15 @@ def _row(summary: pd.DataFrame, strategy: str, product: str) -> pd.Series:
 class TestSummaryDeterministic:
     def test_shape_and_columns(self, det_summary):
         assert tuple(det_summary.columns) == SUMMARY_COLUMNS
-        # one row per strategy and per final product (widget), plus the system
-        assert list(zip(det_summary["strategy"], det_summary["product"], strict=True)) == [
-            (s, p) for s in EXPECTED for p in ("widget", SYSTEM)
-        ]
+        # one row per strategy and per final product (widget), plus the system; the
+        # system first, then the products, each ranked as the command line's table
+        pairs = list(zip(det_summary["strategy"], det_summary["product"], strict=True))
+        assert sorted(pairs) == sorted((s, p) for s in EXPECTED for p in ("widget", SYSTEM))
+        assert [p for _, p in pairs] == [SYSTEM] * len(EXPECTED) + ["widget"] * len(EXPECTED)
+        for product in (SYSTEM, "widget"):
+            rows = det_summary[det_summary["product"] == product]
+            assert rows["rank"].is_monotonic_increasing
+            assert rows["total_cost_mean"].is_monotonic_increasing
         assert (det_summary["runs"] == RUNS).all()
 
     @pytest.mark.parametrize("strategy", list(EXPECTED))
@@ -474,8 +479,8 @@ def test_loaded_result_without_its_scenario_still_works(random_result, tmp_path,
 
 
 def test_summary_frame_is_the_summary(det_result):
-    from disruptsim.results.summary import summary_frame
+    from disruptsim.results.summary import ranked, summary_frame
 
     products = (*det_result.final_products(), SYSTEM)
-    frame = summary_frame(det_result.strategies, det_result.baseline, products, 0.9)
+    frame = ranked(summary_frame(det_result.strategies, det_result.baseline, products, 0.9))
     pd.testing.assert_frame_equal(frame, det_result.summary(confidence=0.9))

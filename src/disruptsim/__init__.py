@@ -33,6 +33,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def __getattr__(name: str):
+    if name == "examples":
+        value = import_module("disruptsim.examples")
+        globals()[name] = value
+        return value
     try:
         module, attr = _LAZY[name]
     except KeyError:
@@ -43,7 +47,7 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return sorted([*globals(), *_LAZY])
+    return sorted([*globals(), *_LAZY, "examples"])
 
 
 __all__ = [
@@ -54,6 +58,7 @@ __all__ = [
     "Situation",
     "__version__",
     "draft_scenario",
+    "examples",
     "load_scenario",
     "load_situation",
     "screen",

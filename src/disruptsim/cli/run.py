@@ -11,7 +11,6 @@ SIGTERM).
 
 from __future__ import annotations
 
-import math
 import re
 import signal
 import sys
@@ -35,16 +34,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from ..conventions import EXIT_INPUT, EXIT_OK, SYSTEM
-from ..report.format import (
-    euro_scale,
-    format_days,
-    format_euros,
-    format_interval,
-    format_percent,
-    format_ratio,
-    format_runs,
-)
+from ..conventions import DEFAULT_RUNS, EXIT_INPUT, EXIT_OK, SYSTEM
 from ..safetext import terminal_markup, terminal_text
 from .errors import reports_errors
 
@@ -57,13 +47,6 @@ if TYPE_CHECKING:  # pragma: no cover
 # command line starts quickly for --help, --version and validate.
 
 __all__ = ["DEFAULT_RUNS", "Interrupted", "default_output_dir", "run_study", "strategy_table"]
-
-DEFAULT_RUNS = 5000
-"""Runs of ``disruptsim run`` without ``--runs``. Every shipped scenario, all strategies,
-took 10-18 s end to end on the 2-core development machine (loaded by other work) with a
-warm numba cache, and 40 s for the slowest one including the first-run compilation (see
-``docs/results.md``). Raise it for decisions: the table says when the two best strategies
-are not yet separated and roughly how many runs would separate them."""
 
 
 class Interrupted(Exception):
@@ -106,94 +89,32 @@ def parse_strategies(text: str | None) -> list[str] | None:
     return names or None
 
 
-def _scale(values) -> tuple[float, str, int]:
-    """Common euro scale of a table: divisor, unit label and decimals for ~3 digits."""
-    finite = [abs(v) for v in values if v is not None and math.isfinite(v)]
-    top = max(finite, default=0.0)
-    div, short, _ = euro_scale(top)
-    lead = top / div
-    decimals = max(0, 2 - int(math.floor(math.log10(lead)))) if lead > 0 else 0
-    return div, f"€ {short}" if short else "€", min(decimals, 2)
-
-
-def strategy_table(result: SimulationResult, summary: pd.DataFrame, product: str = SYSTEM) -> Table:
-    """A rich table of the strategies (rows), ranked by expected total cost."""
-    rows = summary[summary["product"] == product].sort_values("rank", kind="stable")
-    div, unit, dec = _scale(
-        [
-            *rows["total_cost_mean"],
-            *rows["diff_total_cost_ci_low"],
-            *rows["diff_total_cost_ci_high"],
-        ]
-    )
-
-    def money(v: float) -> str:
-        if not math.isfinite(v):
-            return "–"
-        text = f"{abs(v) / div:,.{dec}f}"
-        return ("−" if v < 0 and float(text.replace(",", "")) != 0 else "") + text
+def strategy_table(
+    result: SimulationResult,
+    summary: pd.DataFrame,
+    product: str = SYSTEM,
+    width: int | None = None,
+) -> Table:
+    """A rich table of the strategies (rows), ranked by expected total cost, fitted to
+    ``width`` columns (see :func:`disruptsim.report.table.rich_table`)."""
+    from ..report.table import rich_table
 
     what = "whole value chain" if product == SYSTEM else product
-    table = Table(
+    return rich_table(
+        summary,
+        baseline=result.baseline,
         title=f"Strategies, {what}: {result.n_runs:,d} runs, seed {result.seed}",
-        title_justify="left",
-        pad_edge=False,
+        width=width,
+        product=product,
     )
-    table.add_column("#", justify="right")
-    table.add_column("Strategy", overflow="fold")
-    table.add_column(f"Total cost\n{unit}, mean ± CI", justify="right", no_wrap=True)
-    table.add_column("P(short-\nage)", justify="right", no_wrap=True)
-    table.add_column("TTR |\ndisrupted", justify="right", no_wrap=True)
-    table.add_column(f"Δ vs baseline\n{unit} [95% CI]", justify="right", no_wrap=True)
-    table.add_column("BCR", justify="right", no_wrap=True)
-    table.add_column("Front", justify="center", no_wrap=True)
-    for _, r in rows.iterrows():
-        half = (r["total_cost_ci_high"] - r["total_cost_ci_low"]) / 2
-        cost = money(r["total_cost_mean"]) + (f" ± {money(half)}" if math.isfinite(half) else "")
-        if r["strategy"] == result.baseline:
-            diff = "reference"
-        else:
-            diff = f"{money(r['diff_total_cost_mean'])} [{money(r['diff_total_cost_ci_low'])}, {money(r['diff_total_cost_ci_high'])}]"
-        pareto = ("M" if r["pareto_mitigation_shortage"] else "") + (
-            "T" if r["pareto_total_ttr95"] else ""
-        )
-        table.add_row(
-            str(int(r["rank"])),
-            terminal_markup(str(r["strategy"])),
-            cost,
-            format_percent(r["p_shortage"]),
-            format_days(r["ttr_days_disrupted_mean"]),
-            diff,
-            format_ratio(r["benefit_cost_ratio"]),
-            pareto or "–",
-        )
-    table.caption = (
-        "Costs over the horizon; CI: 95% confidence interval. TTR: mean days from the first "
-        "disruption to the end of the last shortage, over disrupted runs. Δ: paired difference "
-        "over the same futures (negative: cheaper). BCR: shortage cost avoided per extra euro of "
-        "mitigation. Front (Pareto) M: mitigation vs shortage cost; T: total cost vs p95 TTR."
-    )
-    table.caption_justify = "left"
-    return table
 
 
 def separation_line(result: SimulationResult) -> str | None:
-    """Whether the two cheapest strategies are separated, and the runs that would separate them."""
-    c = result.compare_top_two()
-    if c is None:
-        return None
-    d = c.difference
-    if c.separated:
-        return (
-            f"{c.strategy} is cheaper than {c.other}: their paired difference in total cost, "
-            f"{format_euros(d.estimate)} {format_interval(d.low, d.high)}, excludes zero."
-        )
-    return (
-        f"{c.strategy} and {c.other} are not separated: the 95% CI of their paired difference in "
-        f"total cost, {format_interval(d.low, d.high)}, contains zero. About "
-        f"{format_runs(c.runs_needed)} runs would separate them if the difference is as estimated "
-        f"(--runs; 80% power)."
-    )
+    """Whether the two cheapest strategies can be told apart (the report's sentence,
+    :func:`disruptsim.report.narrative.separation_sentence`)."""
+    from ..report.narrative import separation_sentence
+
+    return separation_sentence(result) or None
 
 
 def run_study(
@@ -394,7 +315,7 @@ def run_study(
             )
         return 128 + int(signum)
 
-    console.print(strategy_table(result, summary))
+    console.print(strategy_table(result, summary, width=console.width))
     line = separation_line(result)
     if line:
         console.print(terminal_markup(line))

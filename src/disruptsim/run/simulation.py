@@ -7,10 +7,12 @@ import numbers
 import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..conventions import DEFAULT_RUNS
 from ..errors import ArgumentError
 from ..model.shocks import GENERATOR
 from ..model.situation import Situation, load_situation, scenario_situation
@@ -105,8 +107,8 @@ def check_arguments(
 
 
 def simulate(
-    scenario: Scenario,
-    runs: int = 10_000,
+    scenario: Scenario | str | Path,
+    runs: int = DEFAULT_RUNS,
     seed: int = 0,
     *,
     strategies: Sequence[str] | None = None,
@@ -124,10 +126,12 @@ def simulate(
 
     Parameters
     ----------
-    scenario : Scenario
-        From :func:`disruptsim.load_scenario`.
+    scenario : Scenario, str or Path
+        From :func:`disruptsim.load_scenario`, or the path of a scenario file (loaded
+        with it; an invalid file raises :class:`disruptsim.ScenarioError`).
     runs : int, default 10000
-        Number of Monte Carlo runs (futures).
+        Number of Monte Carlo runs (futures); the same default as ``disruptsim run``
+        (:data:`disruptsim.conventions.DEFAULT_RUNS`).
     seed : int, default 0
         Seed of the study. Run ``r`` depends only on ``(seed, r)``: the first 1,000 runs
         of a larger study are exactly a 1,000-run study.
@@ -193,9 +197,15 @@ def simulate(
     >>> result = ds.simulate(sc, runs=1000, seed=1)  # doctest: +SKIP
     >>> result.runs("baseline").query("product == 'system'").total_cost.mean()  # doctest: +SKIP
     """
-    if not isinstance(scenario, Scenario):
+    if isinstance(scenario, str | Path):
+        from ..scenario import load_scenario
+
+        scenario = load_scenario(scenario)
+    elif not isinstance(scenario, Scenario):
         raise ArgumentError(
-            "scenario", f"scenario must be a Scenario (from load_scenario), got {scenario!r}"
+            "scenario",
+            "scenario must be a Scenario (disruptsim.load_scenario) or the path of a "
+            f"scenario file, got {type(scenario).__name__}",
         )
     check_arguments(
         runs, batch_runs, trace_runs, threads, backend, scheduler, keep, seed, max_memory,

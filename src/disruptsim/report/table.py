@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 from rich.console import Console
-from rich.markup import escape
 from rich.measure import Measurement
 from rich.table import Table
 
 from ..conventions import SYSTEM
+from ..safetext import terminal_markup
 from .format import euro_scale, format_days, format_percent, format_ratio
 
 __all__ = [
@@ -259,7 +259,7 @@ def _rich(
         else:
             table.add_column(col.heading(context, stacked), justify="right", no_wrap=True)
     for _, r in rows.iterrows():
-        table.add_row(*(escape(col.text(r, context, stacked)) for col in columns))
+        table.add_row(*(terminal_markup(col.text(r, context, stacked)) for col in columns))
     return table
 
 

@@ -482,7 +482,9 @@ class SimulationResult:
         ----------
         directory : str or Path
         force : bool, default False
-            Replace an existing non-empty directory (atomically as well).
+            Replace an existing directory that holds a previous disruptsim result (its
+            ``manifest.json`` and only the files it lists), atomically as well. Any other
+            non-empty directory is refused and left untouched (see ``docs/cli.md``).
         report : bool, default True
             Also write the HTML report and its figures.
 
@@ -494,7 +496,12 @@ class SimulationResult:
         Raises
         ------
         FileExistsError
-            ``directory`` exists, is not empty and ``force`` is False, or it is a file.
+            (:class:`~disruptsim.results.outdir.OutputExistsError`) ``directory`` is a
+            file or a symbolic link, or is not empty and ``force`` is False, or is not a
+            result of its own.
+        OSError
+            (:class:`~disruptsim.results.outdir.OutputWriteError`) it cannot be written:
+            permissions, a read-only or full disk, a name too long.
         """
         from .io import save_result
 

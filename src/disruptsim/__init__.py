@@ -19,11 +19,16 @@ _LAZY = {
     "simulate": ("disruptsim.simulation", "simulate"),
     "SimulationResult": ("disruptsim.results", "SimulationResult"),
     "BackendError": ("disruptsim.distributed", "BackendError"),
+    "sweep": ("disruptsim.design", "sweep"),
+    "size": ("disruptsim.design", "size"),
+    "sensitivity": ("disruptsim.design", "sensitivity"),
+    "DesignError": ("disruptsim.design", "DesignError"),
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from .compiler import CompiledModel
     from .compiler import compile_strategy as compile
+    from .design import DesignError, sensitivity, size, sweep
     from .distributed import BackendError
     from .results import SimulationResult
     from .scenario import Scenario, load_scenario
@@ -47,11 +52,15 @@ def __dir__():
 __all__ = [
     "BackendError",
     "CompiledModel",
+    "DesignError",
     "Scenario",
     "ScenarioError",
     "SimulationResult",
     "__version__",
     "compile",
     "load_scenario",
+    "sensitivity",
     "simulate",
+    "size",
+    "sweep",
 ]

@@ -284,6 +284,11 @@ def bench(
     bench_command(quick=quick, json_path=json_file)
 
 
+from .design.cli import register as _register_design  # noqa: E402 (after reports_errors)
+
+_register_design(app, reports_errors)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``disruptsim`` command."""
     app(args=argv if argv is not None else sys.argv[1:], prog_name="disruptsim")

@@ -1,0 +1,93 @@
+"""Morris screening of 10 parameters (r = 20: 220 parameter sets) x 2,000 runs on a
+50-product, 730-day synthetic scenario, every strategy (4) simulated for the ranking-flip
+map: 880 (parameter set, strategy) arms over the same futures, as one stream of batches.
+
+Prints the wall time of each stage (building and validating the variants, compiling
+arrays, sampling shocks, the kernel, the SALib analysis) and checks that the numba
+kernel was compiled once (its dispatcher holds one signature). ``--quick``: r = 4 and
+500 runs. Writes benchmarks/results/bench_sensitivity[-quick].json.
+"""
+
+from __future__ import annotations
+
+import time
+
+import _common
+
+import disruptsim as ds
+from disruptsim import bench, kernel
+from disruptsim.synthetic import synthetic_scenario
+
+
+def parameters(sc: ds.Scenario) -> dict[str, list[float]]:
+    """Ten uncertain parameters of the synthetic scenario: hazards, costs and levers."""
+    data = sc.data
+    stocked = [n for n, p in data["products"].items() if "stockpile" in p][:2]
+    strategies = data["strategies"]
+    div = next(iter(strategies["diversify"]["products"]))
+    target, reshoring = next(iter(strategies["reshore"]["products"].items()))
+    share = reshoring["reshoring"]["share"]
+    return {
+        "hazards.hazard_CHN.annual_probability": [0.02, 0.3],
+        "hazards.hazard_IND.annual_probability": [0.02, 0.3],
+        "hazards.hazard_TWN.annual_probability": [0.02, 0.3],
+        "hazards.hazard_CHN.duration_days.median": [20.0, 180.0],
+        "hazards.hazard_CHN.recovery_days": [0.0, 90.0],
+        "defaults.shortage_cost_multiplier": [1.0, 6.0],
+        "defaults.holding_cost_rate": [0.02, 0.2],
+        f"products.{stocked[0]}.stockpile.initial_days": [0.0, 90.0],
+        f"strategies.diversify.products.{div}.diversification.max_share": [0.1, 0.6],
+        f"strategies.reshore.products.{target}.reshoring.share": [0.0, share],
+    }
+
+
+def main() -> None:
+    args = _common.parser(__doc__.splitlines()[0]).parse_args()
+    info = bench.system_info()
+    note = _common.busy_note(info)
+    r, runs = (4, 500) if args.quick else (20, 2000)
+    sc = ds.load_scenario(synthetic_scenario(50, 15, 730))
+    uncertain = parameters(sc)
+    ds.simulate(sc, runs=8, seed=0)  # imports and the kernel's compilation (or cache load)
+    t0 = time.perf_counter()
+    res = ds.sensitivity(sc, uncertain, outputs=["total_cost", "p_shortage", "ttr_days"],
+                         method="morris", runs=runs, seed=1, trajectories=r)
+    wall = time.perf_counter() - t0
+    n_sets = len(res.samples)
+    signatures = len(kernel.run_batch.signatures)
+    t = res.timings
+    stages = [
+        ["variants + compile (arrays)", t["compile"]],
+        ["shock sampling", t["sampling"]],
+        ["kernel", t["kernel"]],
+        ["rest (validation of variants, statistics, SALib)", wall - t["compile"] - t["sampling"] - t["kernel"]],
+        ["total", wall],
+    ]
+    con = _common.console()
+    con.print(_common.table(f"Morris r={r}: {n_sets} parameter sets x {len(sc.strategies)} strategies x {runs:,} runs, 50 products, 730 days",
+                            ["stage", "wall s"], stages))
+    con.print(f"kernel signatures after the study: {signatures} (1: no recompilation per variant)")
+    product_days = n_sets * len(sc.strategies) * runs * 50 * 730
+    con.print(f"{product_days:.3g} product-days in {t['kernel']:.1f} s of kernel: {product_days / t['kernel']:.3g} per s")
+    top = res.indices[res.indices.output == "total_cost"].sort_values("rank").head(3)
+    con.print("top of total_cost: " + ", ".join(f"{p} ({m:.3g})" for p, m in zip(top.parameter, top.mu_star, strict=True)))
+    if note:
+        con.print(f"[yellow]{note}[/yellow]")
+    _common.write_json(
+        "bench_sensitivity",
+        args,
+        {
+            **_common.run_header(info, note),
+            "config": {"trajectories": r, "parameters": len(uncertain), "parameter_sets": n_sets,
+                       "strategies": len(sc.strategies), "runs": runs, "products": 50, "horizon_days": 730},
+            "wall_s": wall,
+            "stages_s": {name: value for name, value in stages},
+            "kernel_signatures": signatures,
+            "product_days_per_kernel_s": product_days / t["kernel"],
+            "noise_share": dict(zip(res.noise.output, res.noise.noise_share, strict=True)),
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -50,8 +50,15 @@ def main() -> None:
     uncertain = parameters(sc)
     ds.simulate(sc, runs=8, seed=0)  # imports and the kernel's compilation (or cache load)
     t0 = time.perf_counter()
-    res = ds.sensitivity(sc, uncertain, outputs=["total_cost", "p_shortage", "ttr_days"],
-                         method="morris", runs=runs, seed=1, trajectories=r)
+    res = ds.sensitivity(
+        sc,
+        uncertain,
+        outputs=["total_cost", "p_shortage", "ttr_days"],
+        method="morris",
+        runs=runs,
+        seed=1,
+        trajectories=r,
+    )
     wall = time.perf_counter() - t0
     n_sets = len(res.samples)
     signatures = len(kernel.run_batch.signatures)
@@ -60,17 +67,30 @@ def main() -> None:
         ["variants + compile (arrays)", t["compile"]],
         ["shock sampling", t["sampling"]],
         ["kernel", t["kernel"]],
-        ["rest (validation of variants, statistics, SALib)", wall - t["compile"] - t["sampling"] - t["kernel"]],
+        [
+            "rest (validation of variants, statistics, SALib)",
+            wall - t["compile"] - t["sampling"] - t["kernel"],
+        ],
         ["total", wall],
     ]
     con = _common.console()
-    con.print(_common.table(f"Morris r={r}: {n_sets} parameter sets x {len(sc.strategies)} strategies x {runs:,} runs, 50 products, 730 days",
-                            ["stage", "wall s"], stages))
+    con.print(
+        _common.table(
+            f"Morris r={r}: {n_sets} parameter sets x {len(sc.strategies)} strategies x {runs:,} runs, 50 products, 730 days",
+            ["stage", "wall s"],
+            stages,
+        )
+    )
     con.print(f"kernel signatures after the study: {signatures} (1: no recompilation per variant)")
     product_days = n_sets * len(sc.strategies) * runs * 50 * 730
-    con.print(f"{product_days:.3g} product-days in {t['kernel']:.1f} s of kernel: {product_days / t['kernel']:.3g} per s")
+    con.print(
+        f"{product_days:.3g} product-days in {t['kernel']:.1f} s of kernel: {product_days / t['kernel']:.3g} per s"
+    )
     top = res.indices[res.indices.output == "total_cost"].sort_values("rank").head(3)
-    con.print("top of total_cost: " + ", ".join(f"{p} ({m:.3g})" for p, m in zip(top.parameter, top.mu_star, strict=True)))
+    con.print(
+        "top of total_cost: "
+        + ", ".join(f"{p} ({m:.3g})" for p, m in zip(top.parameter, top.mu_star, strict=True))
+    )
     if note:
         con.print(f"[yellow]{note}[/yellow]")
     _common.write_json(
@@ -78,8 +98,15 @@ def main() -> None:
         args,
         {
             **_common.run_header(info, note),
-            "config": {"trajectories": r, "parameters": len(uncertain), "parameter_sets": n_sets,
-                       "strategies": len(sc.strategies), "runs": runs, "products": 50, "horizon_days": 730},
+            "config": {
+                "trajectories": r,
+                "parameters": len(uncertain),
+                "parameter_sets": n_sets,
+                "strategies": len(sc.strategies),
+                "runs": runs,
+                "products": 50,
+                "horizon_days": 730,
+            },
             "wall_s": wall,
             "stages_s": {name: value for name, value in stages},
             "kernel_signatures": signatures,

@@ -31,7 +31,9 @@ def outage(remaining: float, days: int, demand: float = 100.0) -> ds.Scenario:
         {
             "name": "outage",
             "horizon_days": 365,
-            "shocks": [{"countries": ["CHN"], "start_day": 10, "duration_days": days, "severity": 1.0}],
+            "shocks": [
+                {"countries": ["CHN"], "start_day": 10, "duration_days": days, "severity": 1.0}
+            ],
             "products": {
                 "x": {
                     "unit": "t",
@@ -60,7 +62,10 @@ def test_strategy_patches_one_hazard_by_name(example):
 
 
 def test_unknown_hazard_in_a_patch_names_file_line_and_suggests(write_yaml):
-    text = EXAMPLE.read_text() + "  coerced:\n    hazards:\n      cn_export_restrction: {annual_probability: 0.3}\n"
+    text = (
+        EXAMPLE.read_text()
+        + "  coerced:\n    hazards:\n      cn_export_restrction: {annual_probability: 0.3}\n"
+    )
     path = write_yaml(text)
     with pytest.raises(ds.ScenarioError) as info:
         ds.load_scenario(path)
@@ -71,7 +76,10 @@ def test_unknown_hazard_in_a_patch_names_file_line_and_suggests(write_yaml):
 
 
 def test_bad_value_in_a_patch_is_reported_at_the_patch(write_yaml):
-    text = EXAMPLE.read_text() + "  coerced:\n    hazards:\n      cn_export_restriction: {annual_probability: 1.5}\n"
+    text = (
+        EXAMPLE.read_text()
+        + "  coerced:\n    hazards:\n      cn_export_restriction: {annual_probability: 1.5}\n"
+    )
     with pytest.raises(ds.ScenarioError) as info:
         ds.load_scenario(write_yaml(text))
     (problem,) = info.value.problems
@@ -111,7 +119,10 @@ def test_raising_a_hazards_probability_only_adds_events(example):
         ("prodcts.x", "did you mean 'products'"),
         ("horizon_days", "cannot vary"),
         ("products.antibiotics.stockpile", "name one number"),
-        ("strategies.stokpile_api.products.api.stockpile.initial_days", "did you mean 'stockpile_api'"),
+        (
+            "strategies.stokpile_api.products.api.stockpile.initial_days",
+            "did you mean 'stockpile_api'",
+        ),
         ("products.api.sources.BRA", "unknown source 'BRA'"),
     ],
 )
@@ -122,7 +133,9 @@ def test_bad_paths_are_clear_errors(example, path, expected):
 
 def test_bad_sweep_values_are_clear_errors(example):
     with pytest.raises(DesignError, match="finite numbers"):
-        ds.sweep(example, {"products.antibiotics.stockpile.initial_days": [1, float("nan")]}, runs=10)
+        ds.sweep(
+            example, {"products.antibiotics.stockpile.initial_days": [1, float("nan")]}, runs=10
+        )
     with pytest.raises(DesignError, match="not a valid scenario.*annual_probability"):
         ds.sweep(example, {f"hazards.{HAZARD}.annual_probability": [0.1, 1.5]}, runs=10)
 
@@ -153,7 +166,9 @@ def test_sweep_equals_separate_simulate_calls_and_does_not_recompile(example):
 
 
 def test_sweep_over_a_hazard_probability_keeps_the_futures_coupled(example):
-    res = ds.sweep(example, {f"hazards.{HAZARD}.annual_probability": [0.02, 0.1, 0.3]}, runs=2000, seed=1)
+    res = ds.sweep(
+        example, {f"hazards.{HAZARD}.annual_probability": [0.02, 0.1, 0.3]}, runs=2000, seed=1
+    )
     disrupted = [res.study.metric(v, "baseline", "disrupted") > 0.5 for v in range(3)]
     assert (disrupted[0] <= disrupted[1]).all() and (disrupted[1] <= disrupted[2]).all()
     costs = res.frame[res.frame.strategy == "baseline"].total_cost.to_numpy()
@@ -175,10 +190,23 @@ def test_sweep_page_is_self_contained_and_escaped(example, tmp_path):
 @pytest.mark.slow
 def test_sweep_on_dask_equals_local(example):
     distributed = pytest.importorskip("distributed")
-    values = {f"hazards.{HAZARD}.annual_probability": [0.02, 0.3], "products.api.stockpile.initial_days": [0.0, 60.0]}
+    values = {
+        f"hazards.{HAZARD}.annual_probability": [0.02, 0.3],
+        "products.api.stockpile.initial_days": [0.0, 60.0],
+    }
     local = ds.sweep(example, values, runs=1500, seed=2, batch_runs=512)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
-        remote = ds.sweep(example, values, runs=1500, seed=2, backend="dask", scheduler=cluster.scheduler_address, batch_runs=256)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, dashboard_address=None
+    ) as cluster:
+        remote = ds.sweep(
+            example,
+            values,
+            runs=1500,
+            seed=2,
+            backend="dask",
+            scheduler=cluster.scheduler_address,
+            batch_runs=256,
+        )
     for key, arr in local.study.arms.items():
         np.testing.assert_array_equal(arr, remote.study.arms[key])
 
@@ -243,11 +271,23 @@ def one_parameter_scenario() -> ds.Scenario:
         {
             "name": "one-parameter",
             "horizon_days": 365,
-            "hazards": [{"name": "usa", "countries": ["USA"], "annual_probability": 0.2, "severity": 1.0, "duration_days": 30}],
+            "hazards": [
+                {
+                    "name": "usa",
+                    "countries": ["USA"],
+                    "annual_probability": 0.2,
+                    "severity": 1.0,
+                    "duration_days": 30,
+                }
+            ],
             "products": {
-                "x": {"unit": "t", "unit_value": 100.0, "final_demand_per_day": 10.0,
-                      "sources": {"CHN": 0.5, "domestic": 0.5},
-                      "stockpile": {"initial_days": 30.0}},
+                "x": {
+                    "unit": "t",
+                    "unit_value": 100.0,
+                    "final_demand_per_day": 10.0,
+                    "sources": {"CHN": 0.5, "domestic": 0.5},
+                    "stockpile": {"initial_days": 30.0},
+                },
             },
         }
     )
@@ -262,8 +302,16 @@ UNCERTAIN = {
 
 @pytest.mark.parametrize("method", ["morris", "sobol"])
 def test_sensitivity_ranks_the_only_parameter_that_matters_first(method):
-    res = ds.sensitivity(one_parameter_scenario(), UNCERTAIN, outputs=["total_cost"], method=method,
-                         runs=50, seed=1, trajectories=10, samples=16)
+    res = ds.sensitivity(
+        one_parameter_scenario(),
+        UNCERTAIN,
+        outputs=["total_cost"],
+        method=method,
+        runs=50,
+        seed=1,
+        trajectories=10,
+        samples=16,
+    )
     f = res.indices.set_index("parameter")
     key, conf = ("mu_star", "mu_star_conf") if method == "morris" else ("ST", "ST_conf")
     assert f.loc["products.x.stockpile.initial_days", "rank"] == 1
@@ -273,9 +321,16 @@ def test_sensitivity_ranks_the_only_parameter_that_matters_first(method):
 
 
 def test_sensitivity_on_the_example_reports_noise_and_flips(example, tmp_path):
-    res = ds.sensitivity(example, {f"hazards.{HAZARD}.annual_probability": [0.01, 0.3],
-                                   "products.antibiotics.shortage_cost_per_unit": [5, 80]},
-                         runs=300, seed=2, trajectories=6)
+    res = ds.sensitivity(
+        example,
+        {
+            f"hazards.{HAZARD}.annual_probability": [0.01, 0.3],
+            "products.antibiotics.shortage_cost_per_unit": [5, 80],
+        },
+        runs=300,
+        seed=2,
+        trajectories=6,
+    )
     assert set(res.noise.output) == {"total_cost", "p_shortage", "ttr_days"}
     assert (res.noise.noise_share >= 0).all()
     assert res.flips.steps.sum() == 6 * 2
@@ -286,8 +341,22 @@ def test_sensitivity_on_the_example_reports_noise_and_flips(example, tmp_path):
 @pytest.mark.parametrize(
     ("uncertain", "kwargs", "match"),
     [
-        ({"products.x.stockpile.initial_days": [90, 0], "hazards.usa.annual_probability": [0, 1]}, {}, "low < high"),
-        ({"products.x.stockpile.initial_days": {"dist": "normal", "mean": 1}, "hazards.usa.annual_probability": [0, 1]}, {}, "unsupported distribution"),
+        (
+            {
+                "products.x.stockpile.initial_days": [90, 0],
+                "hazards.usa.annual_probability": [0, 1],
+            },
+            {},
+            "low < high",
+        ),
+        (
+            {
+                "products.x.stockpile.initial_days": {"dist": "normal", "mean": 1},
+                "hazards.usa.annual_probability": [0, 1],
+            },
+            {},
+            "unsupported distribution",
+        ),
         ({"products.x.stockpile.initial_days": [0, 90]}, {}, "at least two"),
         (UNCERTAIN, {"method": "fast"}, "'morris' or 'sobol'"),
         (UNCERTAIN, {"outputs": ["total_costs"]}, "output 'total_costs'"),
@@ -302,18 +371,51 @@ def test_bad_sensitivity_arguments(uncertain, kwargs, match):
 
 
 def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "disruptsim", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "disruptsim", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["sweep", str(EXAMPLE), "--set", "hazards.cn_export_restrction.annual_probability=0.1,0.2"], "did you mean 'cn_export_restriction'"),
-        (["sweep", str(EXAMPLE), "--set", "products.api.stockpile.initial_days=0,abc"], "expected numbers"),
-        (["sweep", str(EXAMPLE), "--set", "products.api.stockpile.initial_days=0,-5"], "not a valid scenario"),
+        (
+            [
+                "sweep",
+                str(EXAMPLE),
+                "--set",
+                "hazards.cn_export_restrction.annual_probability=0.1,0.2",
+            ],
+            "did you mean 'cn_export_restriction'",
+        ),
+        (
+            ["sweep", str(EXAMPLE), "--set", "products.api.stockpile.initial_days=0,abc"],
+            "expected numbers",
+        ),
+        (
+            ["sweep", str(EXAMPLE), "--set", "products.api.stockpile.initial_days=0,-5"],
+            "not a valid scenario",
+        ),
         (["size", str(EXAMPLE), "antibiotics", "--target", "p_shortage<=7"], "<= 1 for p_shortage"),
-        (["size", str(EXAMPLE), "antibiotics", "--strategy", "stokpile_api"], "did you mean 'stockpile_api'"),
-        (["sensitivity", str(EXAMPLE), "--param", "products.api.stockpile.initial_days=0", "--param", "products.antibiotics.shortage_cost_per_unit=1,2"], "expected LOW,HIGH"),
+        (
+            ["size", str(EXAMPLE), "antibiotics", "--strategy", "stokpile_api"],
+            "did you mean 'stockpile_api'",
+        ),
+        (
+            [
+                "sensitivity",
+                str(EXAMPLE),
+                "--param",
+                "products.api.stockpile.initial_days=0",
+                "--param",
+                "products.antibiotics.shortage_cost_per_unit=1,2",
+            ],
+            "expected LOW,HIGH",
+        ),
     ],
 )
 def test_cli_bad_input_exits_2_with_a_clear_message(args, message):
@@ -323,9 +425,27 @@ def test_cli_bad_input_exits_2_with_a_clear_message(args, message):
 
 
 def test_cli_sweep_writes_csv_and_page(tmp_path):
-    done = cli("sweep", str(EXAMPLE), "--set", f"hazards.{HAZARD}.annual_probability=0.02,0.3", "-n", "300", "-o", str(tmp_path / "o"))
+    done = cli(
+        "sweep",
+        str(EXAMPLE),
+        "--set",
+        f"hazards.{HAZARD}.annual_probability=0.02,0.3",
+        "-n",
+        "300",
+        "-o",
+        str(tmp_path / "o"),
+    )
     assert done.returncode == 0, done.stderr
     assert "best" in done.stdout
     assert (tmp_path / "o" / "sweep.csv").exists() and (tmp_path / "o" / "sweep.html").exists()
-    again = cli("sweep", str(EXAMPLE), "--set", f"hazards.{HAZARD}.annual_probability=0.02", "-n", "50", "-o", str(tmp_path / "o"))
+    again = cli(
+        "sweep",
+        str(EXAMPLE),
+        "--set",
+        f"hazards.{HAZARD}.annual_probability=0.02",
+        "-n",
+        "50",
+        "-o",
+        str(tmp_path / "o"),
+    )
     assert again.returncode == 2 and "--force" in again.stderr

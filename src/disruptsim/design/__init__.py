@@ -40,4 +40,12 @@ def __getattr__(name: str):
     return value
 
 
-__all__ = ["DesignError", "SensitivityResult", "SizingResult", "SweepResult", "sensitivity", "size", "sweep"]
+__all__ = [
+    "DesignError",
+    "SensitivityResult",
+    "SizingResult",
+    "SweepResult",
+    "sensitivity",
+    "size",
+    "sweep",
+]

@@ -19,13 +19,27 @@ from rich.markup import escape
 
 EXIT_INPUT = 2
 
-FileArg = Annotated[Path, typer.Argument(help="Scenario file (YAML).", metavar="FILE", show_default=False)]
-Runs = Annotated[int, typer.Option("--runs", "-n", min=1, help="Monte Carlo runs per variant and strategy.")]
-Seed = Annotated[int, typer.Option("--seed", "-s", help="Seed of the study (the same futures for every variant).")]
-Out = Annotated[Path | None, typer.Option("--out", "-o", help="Directory for the CSV and the HTML page.", show_default=False)]
+FileArg = Annotated[
+    Path, typer.Argument(help="Scenario file (YAML).", metavar="FILE", show_default=False)
+]
+Runs = Annotated[
+    int, typer.Option("--runs", "-n", min=1, help="Monte Carlo runs per variant and strategy.")
+]
+Seed = Annotated[
+    int,
+    typer.Option("--seed", "-s", help="Seed of the study (the same futures for every variant)."),
+]
+Out = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", "-o", help="Directory for the CSV and the HTML page.", show_default=False
+    ),
+]
 Force = Annotated[bool, typer.Option("--force", help="Replace existing output files.")]
 Backend = Annotated[str, typer.Option("--backend", help="Where runs are computed: local or dask.")]
-Scheduler = Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address.", show_default=False)]
+Scheduler = Annotated[
+    str | None, typer.Option("--scheduler", help="Dask scheduler address.", show_default=False)
+]
 
 
 def design_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -78,11 +92,16 @@ def register(app: typer.Typer, reports_errors: Callable[[Any], Any]) -> None:
         file: FileArg,
         settings: Annotated[
             list[str],
-            typer.Option("--set", help="PATH=V1,V2,... (repeatable: the full grid).", show_default=False),
+            typer.Option(
+                "--set", help="PATH=V1,V2,... (repeatable: the full grid).", show_default=False
+            ),
         ],
         runs: Runs = 2000,
         seed: Seed = 0,
-        strategies: Annotated[str | None, typer.Option("--strategies", help="Comma-separated strategies.", show_default=False)] = None,
+        strategies: Annotated[
+            str | None,
+            typer.Option("--strategies", help="Comma-separated strategies.", show_default=False),
+        ] = None,
         out: Out = None,
         force: Force = False,
         backend: Backend = "local",
@@ -95,12 +114,20 @@ def register(app: typer.Typer, reports_errors: Callable[[Any], Any]) -> None:
         """
         from ..scenario import load_scenario
         from .paths import values_of
-        from .sweep import render_sweep, sweep as run_sweep
+        from .sweep import render_sweep
+        from .sweep import sweep as run_sweep
 
         values = values_of(settings)
         scenario = load_scenario(file)
-        result = run_sweep(scenario, values, runs, seed, strategies=_strategies(strategies),
-                           backend=backend, scheduler=scheduler)
+        result = run_sweep(
+            scenario,
+            values,
+            runs,
+            seed,
+            strategies=_strategies(strategies),
+            backend=backend,
+            scheduler=scheduler,
+        )
         console = Console(highlight=False, soft_wrap=True)
         for _, row in result.best.iterrows():
             setting = ", ".join(f"{p}={row[p]:g}" for p in result.paths)
@@ -109,7 +136,9 @@ def register(app: typer.Typer, reports_errors: Callable[[Any], Any]) -> None:
         if result.changes.empty:
             console.print("the best strategy does not change")
         for _, c in result.changes.iterrows():
-            console.print(escape(f"best changes {c['from_best']} -> {c['to_best']} between {c['between']}"))
+            console.print(
+                escape(f"best changes {c['from_best']} -> {c['to_best']} between {c['between']}")
+            )
         _write(out, "sweep", result.frame, render_sweep(result), force, console)
 
     @app.command()
@@ -117,11 +146,25 @@ def register(app: typer.Typer, reports_errors: Callable[[Any], Any]) -> None:
     @design_errors
     def size(
         file: FileArg,
-        product: Annotated[str, typer.Argument(help="Product whose lever is sized.", show_default=False)],
-        lever: Annotated[str, typer.Option("--lever", help="stockpile.initial_days, reshoring.share, diversification.max_share, ...")] = "stockpile.initial_days",
-        target: Annotated[str, typer.Option("--target", help="p_shortage<=ALPHA, unmet_units<=X or total_cost.")] = "p_shortage<=0.05",
-        strategy: Annotated[str, typer.Option("--strategy", help="Strategy whose lever is sized.")] = "baseline",
-        search: Annotated[str | None, typer.Option("--range", help="LOW,HIGH search range.", show_default=False)] = None,
+        product: Annotated[
+            str, typer.Argument(help="Product whose lever is sized.", show_default=False)
+        ],
+        lever: Annotated[
+            str,
+            typer.Option(
+                "--lever",
+                help="stockpile.initial_days, reshoring.share, diversification.max_share, ...",
+            ),
+        ] = "stockpile.initial_days",
+        target: Annotated[
+            str, typer.Option("--target", help="p_shortage<=ALPHA, unmet_units<=X or total_cost.")
+        ] = "p_shortage<=0.05",
+        strategy: Annotated[
+            str, typer.Option("--strategy", help="Strategy whose lever is sized.")
+        ] = "baseline",
+        search: Annotated[
+            str | None, typer.Option("--range", help="LOW,HIGH search range.", show_default=False)
+        ] = None,
         runs: Runs = 2000,
         seed: Seed = 0,
         out: Out = None,
@@ -133,7 +176,8 @@ def register(app: typer.Typer, reports_errors: Callable[[Any], Any]) -> None:
         its Monte Carlo uncertainty; stocks also in days of net imports (CRMA Art. 23)."""
         from ..scenario import load_scenario
         from .paths import DesignError, parse_values
-        from .sizing import render_sizing, size as run_size
+        from .sizing import render_sizing
+        from .sizing import size as run_size
 
         bounds = None
         if search is not None:
@@ -145,9 +189,21 @@ def register(app: typer.Typer, reports_errors: Callable[[Any], Any]) -> None:
         if strategy not in scenario.strategies:
             from ..scenario.messages import unknown
 
-            raise DesignError(f"--strategy: {unknown('strategy', strategy, scenario.strategy_names)}")
-        result = run_size(scenario, product, lever, target, strategy=strategy, runs=runs, seed=seed,
-                          bounds=bounds, backend=backend, scheduler=scheduler)
+            raise DesignError(
+                f"--strategy: {unknown('strategy', strategy, scenario.strategy_names)}"
+            )
+        result = run_size(
+            scenario,
+            product,
+            lever,
+            target,
+            strategy=strategy,
+            runs=runs,
+            seed=seed,
+            bounds=bounds,
+            backend=backend,
+            scheduler=scheduler,
+        )
         console = Console(highlight=False, soft_wrap=True)
         console.print(escape(result.message))
         _write(out, "size", result.levels, render_sizing(result), force, console)
@@ -159,13 +215,26 @@ def register(app: typer.Typer, reports_errors: Callable[[Any], Any]) -> None:
         file: FileArg,
         params: Annotated[
             list[str],
-            typer.Option("--param", help="PATH=LOW,HIGH: a uniform range (repeatable, at least two).", show_default=False),
+            typer.Option(
+                "--param",
+                help="PATH=LOW,HIGH: a uniform range (repeatable, at least two).",
+                show_default=False,
+            ),
         ],
-        output: Annotated[list[str] | None, typer.Option("--output", help="Outcome to analyse (repeatable).", show_default=False)] = None,
+        output: Annotated[
+            list[str] | None,
+            typer.Option("--output", help="Outcome to analyse (repeatable).", show_default=False),
+        ] = None,
         method: Annotated[str, typer.Option("--method", help="morris or sobol.")] = "morris",
-        strategy: Annotated[str, typer.Option("--strategy", help="Strategy whose outcomes are analysed.")] = "baseline",
-        trajectories: Annotated[int, typer.Option("--trajectories", min=2, help="Morris trajectories r.")] = 20,
-        samples: Annotated[int, typer.Option("--samples", min=2, help="Sobol base sample N (a power of 2).")] = 64,
+        strategy: Annotated[
+            str, typer.Option("--strategy", help="Strategy whose outcomes are analysed.")
+        ] = "baseline",
+        trajectories: Annotated[
+            int, typer.Option("--trajectories", min=2, help="Morris trajectories r.")
+        ] = 20,
+        samples: Annotated[
+            int, typer.Option("--samples", min=2, help="Sobol base sample N (a power of 2).")
+        ] = 64,
         runs: Runs = 2000,
         seed: Seed = 0,
         out: Out = None,
@@ -177,7 +246,8 @@ def register(app: typer.Typer, reports_errors: Callable[[Any], Any]) -> None:
         intervals, the Monte Carlo noise share and the ranking-flip map."""
         from ..scenario import load_scenario
         from .paths import DesignError, parse_values
-        from .sensitivity import render_sensitivity, sensitivity as run_sensitivity
+        from .sensitivity import render_sensitivity
+        from .sensitivity import sensitivity as run_sensitivity
 
         uncertain: dict[str, list[float]] = {}
         for p in params:
@@ -190,9 +260,19 @@ def register(app: typer.Typer, reports_errors: Callable[[Any], Any]) -> None:
             uncertain[path.strip()] = vals
         scenario = load_scenario(file)
         outputs = tuple(output) if output else ("total_cost", "p_shortage", "ttr_days")
-        result = run_sensitivity(scenario, uncertain, outputs, method, strategy=strategy, runs=runs,
-                                 seed=seed, trajectories=trajectories, samples=samples,
-                                 backend=backend, scheduler=scheduler)
+        result = run_sensitivity(
+            scenario,
+            uncertain,
+            outputs,
+            method,
+            strategy=strategy,
+            runs=runs,
+            seed=seed,
+            trajectories=trajectories,
+            samples=samples,
+            backend=backend,
+            scheduler=scheduler,
+        )
         console = Console(highlight=False, soft_wrap=True)
         key = "mu_star" if method == "morris" else "ST"
         for o in result.outputs:
@@ -203,5 +283,9 @@ def register(app: typer.Typer, reports_errors: Callable[[Any], Any]) -> None:
             console.print(escape(f"noise share of {r.output}: {r.noise_share:.3g}"))
         for r in result.flips.itertuples():
             if r.flips:
-                console.print(escape(f"{r.parameter} changes the best strategy in {r.flips} of {r.steps} steps: {r.where}"))
+                console.print(
+                    escape(
+                        f"{r.parameter} changes the best strategy in {r.flips} of {r.steps} steps: {r.where}"
+                    )
+                )
         _write(out, "sensitivity", result.indices, render_sensitivity(result), force, console)

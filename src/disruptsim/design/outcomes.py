@@ -25,11 +25,20 @@ import numpy as np
 from .. import metrics as mx
 from .study import SYSTEM, StudyRuns
 
-OUTCOMES = ("total_cost", "shortage_cost", "mitigation_cost", "p_shortage", "unmet_units", "ttr_days")
+OUTCOMES = (
+    "total_cost",
+    "shortage_cost",
+    "mitigation_cost",
+    "p_shortage",
+    "unmet_units",
+    "ttr_days",
+)
 """Outcomes a study can report, in the order of its tables."""
 
 
-def per_run(study: StudyRuns, variant: int, strategy: str, outcome: str, row: str = SYSTEM) -> np.ndarray:
+def per_run(
+    study: StudyRuns, variant: int, strategy: str, outcome: str, row: str = SYSTEM
+) -> np.ndarray:
     """Per-run values of an outcome (``p_shortage``: 1.0 for a run with a shortage)."""
     if outcome == "p_shortage":
         return (study.metric(variant, strategy, "shortage_days", row) > 0).astype(np.float64)
@@ -52,7 +61,9 @@ def estimate(values: np.ndarray, outcome: str, disrupted: np.ndarray | None = No
     return mx.mean_ci(values)
 
 
-def outcome_columns(study: StudyRuns, variant: int, strategy: str, row: str = SYSTEM) -> dict[str, Any]:
+def outcome_columns(
+    study: StudyRuns, variant: int, strategy: str, row: str = SYSTEM
+) -> dict[str, Any]:
     """Every outcome of one arm with its interval, and the paired difference in total
     cost against the same variant's baseline."""
     out: dict[str, Any] = {}
@@ -72,7 +83,9 @@ def outcome_columns(study: StudyRuns, variant: int, strategy: str, row: str = SY
     return out
 
 
-def best_strategy(study: StudyRuns, variant: int, row: str = SYSTEM) -> tuple[str, str | None, bool]:
+def best_strategy(
+    study: StudyRuns, variant: int, row: str = SYSTEM
+) -> tuple[str, str | None, bool]:
     """The strategy of lowest mean total cost, the runner-up, and whether the paired
     difference between them excludes 0 at 95% (False: the ranking is within noise)."""
     means = {s: float(study.metric(variant, s, "total_cost", row).mean()) for s in study.strategies}

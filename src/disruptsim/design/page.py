@@ -45,7 +45,11 @@ def figure_html(png: bytes, title: str, caption: str) -> str:
     )
 
 
-def table_html(frame: pd.DataFrame, formats: dict[str, str] | None = None, highlight: Sequence[bool] | None = None) -> str:
+def table_html(
+    frame: pd.DataFrame,
+    formats: dict[str, str] | None = None,
+    highlight: Sequence[bool] | None = None,
+) -> str:
     """A table of a frame, every cell escaped; ``formats`` maps a column to a format spec."""
     formats = formats or {}
     head = "".join(f"<th class=name>{escape(c)}</th>" for c in frame.columns)
@@ -68,7 +72,11 @@ def table_html(frame: pd.DataFrame, formats: dict[str, str] | None = None, highl
 def page(title: str, meta: Sequence[tuple[str, object]], body: Sequence[str]) -> str:
     """A whole HTML document: a title, a table of facts about the study, then ``body``
     (already-escaped HTML fragments)."""
-    meta = [*meta, ("disruptsim", __version__), ("Created", datetime.now(UTC).isoformat(timespec="seconds"))]
+    meta = [
+        *meta,
+        ("disruptsim", __version__),
+        ("Created", datetime.now(UTC).isoformat(timespec="seconds")),
+    ]
     parts = [
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>",
         f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>",

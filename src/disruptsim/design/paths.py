@@ -123,19 +123,25 @@ def parse_path(scenario: Scenario, text: str) -> ParameterPath:
         that does not end at a number.
     """
     if not isinstance(text, str) or not text.strip():
-        raise DesignError(f"expected a parameter path such as 'products.NAME.stockpile.initial_days', found {describe(text)}")
+        raise DesignError(
+            f"expected a parameter path such as 'products.NAME.stockpile.initial_days', found {describe(text)}"
+        )
     data = thaw(scenario.data)
     parts = text.strip().split(".")
     keys: list[Any] = []
     node: Any = data
     if parts[0] == "strategies":
         if len(parts) < 3:
-            raise DesignError(f"{text}: expected strategies.STRATEGY.<path>, e.g. strategies.stock.products.NAME.stockpile.initial_days")
+            raise DesignError(
+                f"{text}: expected strategies.STRATEGY.<path>, e.g. strategies.stock.products.NAME.stockpile.initial_days"
+            )
         name = parts[1]
         names = [s for s in scenario.strategy_names if s != "baseline"]
         if name not in names:
             if name == "baseline":
-                raise DesignError(f"{text}: the baseline is the scenario itself: drop 'strategies.baseline.' from the path")
+                raise DesignError(
+                    f"{text}: the baseline is the scenario itself: drop 'strategies.baseline.' from the path"
+                )
             raise DesignError(f"{text}: {unknown('strategy', name, names)}")
         keys = ["strategies", name]
         node = (data.get("strategies") or {}).get(name) or {}
@@ -143,7 +149,9 @@ def parse_path(scenario: Scenario, text: str) -> ParameterPath:
     section = parts[0]
     if section not in _SECTIONS[:-1]:
         if section in ("horizon_days", "home", "name"):
-            raise DesignError(f"{text}: {section!r} cannot vary: every variant of a study simulates the same days and home region")
+            raise DesignError(
+                f"{text}: {section!r} cannot vary: every variant of a study simulates the same days and home region"
+            )
         raise DesignError(f"{text}: {unknown('section', section, _SECTIONS[:-1])}")
     keys.append(section)
     rest = parts[1:]
@@ -184,7 +192,9 @@ def parse_path(scenario: Scenario, text: str) -> ParameterPath:
             continue
         if kind == "mapping":
             if key != "sources":
-                raise DesignError(f"{text}: {key!r} is a mapping of weights; vary one of its numbers in a strategy instead")
+                raise DesignError(
+                    f"{text}: {key!r} is a mapping of weights; vary one of its numbers in a strategy instead"
+                )
             if not rest:
                 raise DesignError(f"{text}: expected sources.CODE (the share of a source)")
             code, rest = rest[0], rest[1:]
@@ -207,7 +217,9 @@ def parse_path(scenario: Scenario, text: str) -> ParameterPath:
         break
     else:
         if not share:
-            raise DesignError(f"{text}: ends at a group of keys; name one number, e.g. {text}.{next(iter(_fields(model)))}")
+            raise DesignError(
+                f"{text}: ends at a group of keys; name one number, e.g. {text}.{next(iter(_fields(model)))}"
+            )
     return ParameterPath(text.strip(), tuple(keys), share)
 
 
@@ -250,7 +262,9 @@ def variant(scenario: Scenario, values: Mapping[ParameterPath, Any]) -> Scenario
     except ScenarioError as error:
         setting = ", ".join(f"{p}={_plain(v)!r}" for p, v in values.items())
         lines = [f"{p.path}: {p.message}" if p.path else p.message for p in error.problems]
-        raise DesignError(f"the variant {setting} is not a valid scenario: " + "; ".join(lines)) from None
+        raise DesignError(
+            f"the variant {setting} is not a valid scenario: " + "; ".join(lines)
+        ) from None
     return _relocated(out, scenario)
 
 
@@ -280,7 +294,9 @@ def parse_values(text: str, what: str) -> list[float]:
         try:
             out.append(float(item))
         except ValueError:
-            raise DesignError(f"{what}: expected numbers separated by commas, found {item!r}") from None
+            raise DesignError(
+                f"{what}: expected numbers separated by commas, found {item!r}"
+            ) from None
         if out[-1] != out[-1] or out[-1] in (float("inf"), float("-inf")):
             raise DesignError(f"{what}: expected finite numbers, found {item!r}")
     return out
@@ -292,7 +308,9 @@ def values_of(settings: Sequence[str]) -> dict[str, list[float]]:
     for setting in settings:
         path, sep, values = setting.partition("=")
         if not sep or not path.strip() or not values.strip():
-            raise DesignError(f"--set {setting!r}: expected PATH=V1,V2,... e.g. products.api.stockpile.initial_days=0,30,60")
+            raise DesignError(
+                f"--set {setting!r}: expected PATH=V1,V2,... e.g. products.api.stockpile.initial_days=0,30,60"
+            )
         if path.strip() in out:
             raise DesignError(f"--set: {path.strip()!r} is given twice")
         out[path.strip()] = parse_values(values, f"--set {path.strip()}")

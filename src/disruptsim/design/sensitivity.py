@@ -42,17 +42,27 @@ def parse_distribution(path: str, spec: Any) -> tuple[float, float]:
     if isinstance(spec, Mapping):
         dist = spec.get("dist", "uniform")
         if dist != "uniform":
-            raise DesignError(f"{path}: unsupported distribution {dist!r}; expected uniform (give low and high)")
+            raise DesignError(
+                f"{path}: unsupported distribution {dist!r}; expected uniform (give low and high)"
+            )
         extra = set(spec) - {"dist", "low", "high"}
         if extra:
-            raise DesignError(f"{path}: unknown key {sorted(extra)[0]!r} in the distribution; expected dist, low, high")
+            raise DesignError(
+                f"{path}: unknown key {sorted(extra)[0]!r} in the distribution; expected dist, low, high"
+            )
         bounds = (spec.get("low"), spec.get("high"))
     elif isinstance(spec, Sequence) and not isinstance(spec, str) and len(spec) == 2:
         bounds = tuple(spec)
     else:
-        raise DesignError(f"{path}: expected [low, high] or {{dist: uniform, low: L, high: H}}, found {spec!r}")
+        raise DesignError(
+            f"{path}: expected [low, high] or {{dist: uniform, low: L, high: H}}, found {spec!r}"
+        )
     for b in bounds:
-        if isinstance(b, bool) or not isinstance(b, int | float | np.number) or not math.isfinite(float(b)):
+        if (
+            isinstance(b, bool)
+            or not isinstance(b, int | float | np.number)
+            or not math.isfinite(float(b))
+        ):
             raise DesignError(f"{path}: expected finite numbers low < high, found {bounds!r}")
     low, high = float(bounds[0]), float(bounds[1])
     if not low < high:
@@ -159,11 +169,15 @@ def sensitivity(
     if method not in METHODS:
         raise DesignError(f"method: expected 'morris' or 'sobol', found {method!r}")
     if not isinstance(uncertain, Mapping) or len(uncertain) < 2:
-        raise DesignError("uncertain: expected a mapping {PATH: [low, high]} of at least two parameters")
+        raise DesignError(
+            "uncertain: expected a mapping {PATH: [low, high]} of at least two parameters"
+        )
     outputs = tuple(outputs)
     for o in outputs:
         if o not in OUTCOMES or o == "unmet_units":
-            raise DesignError(f"output {o!r}: expected one of total_cost, shortage_cost, mitigation_cost, p_shortage, ttr_days")
+            raise DesignError(
+                f"output {o!r}: expected one of total_cost, shortage_cost, mitigation_cost, p_shortage, ttr_days"
+            )
     if strategy not in scenario.strategies:
         from ..scenario.messages import unknown
 
@@ -173,15 +187,25 @@ def sensitivity(
     names = [p.text for p in paths]
     problem = {"num_vars": len(names), "names": names, "bounds": [list(b) for b in bounds]}
     if method == "morris":
-        X = morris_sample.sample(problem, N=int(trajectories), num_levels=int(levels), seed=int(seed))
+        X = morris_sample.sample(
+            problem, N=int(trajectories), num_levels=int(levels), seed=int(seed)
+        )
     else:
         X = sobol_sample.sample(problem, int(samples), calc_second_order=False, seed=int(seed))
     variants = [variant(scenario, dict(zip(paths, row, strict=True))) for row in X]
     selected = strategies if strategies is not None else None
     if selected is not None and strategy not in selected:
         selected = [*selected, strategy]
-    study = run_variants(variants, runs, seed, strategies=selected, backend=backend,
-                         scheduler=scheduler, threads=threads, progress=progress)
+    study = run_variants(
+        variants,
+        runs,
+        seed,
+        strategies=selected,
+        backend=backend,
+        scheduler=scheduler,
+        threads=threads,
+        progress=progress,
+    )
 
     Y = {o: np.empty(len(X)) for o in outputs}
     se2 = {o: np.empty(len(X)) for o in outputs}
@@ -198,29 +222,68 @@ def sensitivity(
     for o in outputs:
         y = np.nan_to_num(Y[o], nan=0.0)
         if method == "morris":
-            si = morris_analyze.analyze(problem, X, y, num_resamples=1000, conf_level=0.95, seed=int(seed))
-            frame = pd.DataFrame({"output": o, "parameter": names, "mu_star": si["mu_star"],
-                                  "mu_star_conf": si["mu_star_conf"], "sigma": si["sigma"], "mu": si["mu"]})
+            si = morris_analyze.analyze(
+                problem, X, y, num_resamples=1000, conf_level=0.95, seed=int(seed)
+            )
+            frame = pd.DataFrame(
+                {
+                    "output": o,
+                    "parameter": names,
+                    "mu_star": si["mu_star"],
+                    "mu_star_conf": si["mu_star_conf"],
+                    "sigma": si["sigma"],
+                    "mu": si["mu"],
+                }
+            )
             frame["rank"] = frame["mu_star"].rank(ascending=False, method="min").astype(int)
         else:
-            si = sobol_analyze.analyze(problem, y, calc_second_order=False, num_resamples=1000,
-                                       conf_level=0.95, seed=int(seed))
-            frame = pd.DataFrame({"output": o, "parameter": names, "S1": si["S1"], "S1_conf": si["S1_conf"],
-                                  "ST": si["ST"], "ST_conf": si["ST_conf"]})
+            si = sobol_analyze.analyze(
+                problem,
+                y,
+                calc_second_order=False,
+                num_resamples=1000,
+                conf_level=0.95,
+                seed=int(seed),
+            )
+            frame = pd.DataFrame(
+                {
+                    "output": o,
+                    "parameter": names,
+                    "S1": si["S1"],
+                    "S1_conf": si["S1_conf"],
+                    "ST": si["ST"],
+                    "ST_conf": si["ST_conf"],
+                }
+            )
             frame["rank"] = frame["ST"].rank(ascending=False, method="min").astype(int)
         rows.append(frame)
         var = float(np.var(y, ddof=1))
         mse = float(np.nanmean(se2[o]))
-        noise_rows.append({"output": o, "variance_of_means": var, "mean_squared_se": mse,
-                           "noise_share": mse / var if var > 0 else math.nan})
+        noise_rows.append(
+            {
+                "output": o,
+                "variance_of_means": var,
+                "mean_squared_se": mse,
+                "noise_share": mse / var if var > 0 else math.nan,
+            }
+        )
     samples_frame = pd.DataFrame(X, columns=names)
     for o in outputs:
         samples_frame[o] = Y[o]
     samples_frame["best"] = best
     return SensitivityResult(
-        scenario, method, tuple(names), outputs, strategy,
-        pd.concat(rows, ignore_index=True), pd.DataFrame(noise_rows),
-        _flips(X, best, names, method), samples_frame, runs, int(seed), study.timings,
+        scenario,
+        method,
+        tuple(names),
+        outputs,
+        strategy,
+        pd.concat(rows, ignore_index=True),
+        pd.DataFrame(noise_rows),
+        _flips(X, best, names, method),
+        samples_frame,
+        runs,
+        int(seed),
+        study.timings,
     )
 
 
@@ -248,14 +311,27 @@ def _flips(X: np.ndarray, best: list[str], names: list[str], method: str) -> pd.
         where = "; ".join(
             f"{X[a, i]:.4g}->{X[b, i]:.4g}: {best[a]}->{best[b]}" for a, b in flips[:6]
         ) + (" ..." if len(flips) > 6 else "")
-        rows.append({"parameter": name, "steps": len(pairs), "flips": len(flips),
-                     "flip_share": len(flips) / len(pairs) if pairs else math.nan, "where": where})
-    return pd.DataFrame(rows).sort_values("flips", ascending=False, kind="stable").reset_index(drop=True)
+        rows.append(
+            {
+                "parameter": name,
+                "steps": len(pairs),
+                "flips": len(flips),
+                "flip_share": len(flips) / len(pairs) if pairs else math.nan,
+                "where": where,
+            }
+        )
+    return (
+        pd.DataFrame(rows)
+        .sort_values("flips", ascending=False, kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 def tornado_figure(r: SensitivityResult) -> Figure:
     """One panel per output: the parameters' indices with their 95% intervals."""
-    fig = Figure(figsize=(4.2 * len(r.outputs), 0.35 * len(r.parameters) + 1.6), layout="constrained")
+    fig = Figure(
+        figsize=(4.2 * len(r.outputs), 0.35 * len(r.parameters) + 1.6), layout="constrained"
+    )
     axes = np.atleast_1d(fig.subplots(1, len(r.outputs)))
     key, conf = ("mu_star", "mu_star_conf") if r.method == "morris" else ("ST", "ST_conf")
     for ax, o in zip(axes, r.outputs, strict=True):
@@ -283,32 +359,49 @@ def flip_figure(r: SensitivityResult) -> Figure:
         x = (col - col.min()) / span
         for st in strategies:
             m = s.best == st
-            ax.scatter(x[m], np.full(m.sum(), i), color=colors[st], s=14, label=st if i == 0 else None)
+            ax.scatter(
+                x[m], np.full(m.sum(), i), color=colors[st], s=14, label=st if i == 0 else None
+            )
     ax.set_yticks(range(len(r.parameters)), r.parameters, fontsize=7)
     ax.set_xlabel("parameter value (0 = low end of its range, 1 = high end)")
-    ax.legend(fontsize=7, title="best strategy", title_fontsize=7, loc="upper left", bbox_to_anchor=(1, 1))
+    ax.legend(
+        fontsize=7, title="best strategy", title_fontsize=7, loc="upper left", bbox_to_anchor=(1, 1)
+    )
     return fig
 
 
 def render_sensitivity(r: SensitivityResult) -> str:
     sc = r.scenario
     meta = [
-        ("Scenario", sc.name), ("Scenario file", str(sc.path) if sc.path else "–"),
-        ("Method", r.method), ("Outputs", f"{', '.join(r.outputs)} of strategy {r.strategy}"),
-        ("Parameter sets", f"{len(r.samples)}"), ("Runs", f"{r.runs:,d} per parameter set and strategy, the same futures for all"),
+        ("Scenario", sc.name),
+        ("Scenario file", str(sc.path) if sc.path else "–"),
+        ("Method", r.method),
+        ("Outputs", f"{', '.join(r.outputs)} of strategy {r.strategy}"),
+        ("Parameter sets", f"{len(r.samples)}"),
+        ("Runs", f"{r.runs:,d} per parameter set and strategy, the same futures for all"),
         ("Seed", str(r.seed)),
     ]
     fmt = {c: ".4g" for c in r.indices.columns if c not in ("output", "parameter", "rank")}
     body = [
         "<h2>Tornado chart</h2>",
-        figure_html(figure_png(tornado_figure(r)), "Tornado chart", "Indices with their 95% bootstrap intervals (SALib)."),
-        "<h2>Indices</h2>", table_html(r.indices, fmt),
-        "<h2>Monte Carlo noise</h2>", table_html(r.noise, {c: ".4g" for c in r.noise.columns if c != "output"}),
+        figure_html(
+            figure_png(tornado_figure(r)),
+            "Tornado chart",
+            "Indices with their 95% bootstrap intervals (SALib).",
+        ),
+        "<h2>Indices</h2>",
+        table_html(r.indices, fmt),
+        "<h2>Monte Carlo noise</h2>",
+        table_html(r.noise, {c: ".4g" for c in r.noise.columns if c != "output"}),
         "<p class=small>noise_share: mean squared standard error of a parameter set's mean over the variance "
         "of the means across parameter sets; an upper bound on the share of the variance that is Monte Carlo "
         "noise. Above about 0.1, run more runs before reading small indices.</p>",
         "<h2>Ranking-flip map</h2>",
-        figure_html(figure_png(flip_figure(r)), "Ranking-flip map", "Best strategy (lowest mean total cost) of each parameter set."),
+        figure_html(
+            figure_png(flip_figure(r)),
+            "Ranking-flip map",
+            "Best strategy (lowest mean total cost) of each parameter set.",
+        ),
         table_html(r.flips, {"flip_share": ".2f"}),
         f"<p class=small>steps: pairs of parameter sets that differ in this parameter only; flips: those whose best strategy differs ({escape(r.method)} design).</p>",
     ]

@@ -50,12 +50,16 @@ _MASS = {"t": 1.0, "tonne": 1.0, "tonnes": 1.0, "kt": 1e3, "kg": 1e-3, "g": 1e-6
 def parse_target(target: str) -> tuple[str, float | None]:
     """``"p_shortage<=0.05"`` -> ``("p_shortage", 0.05)``; ``"total_cost"`` -> ``("total_cost", None)``."""
     if not isinstance(target, str):
-        raise DesignError(f"target: expected a string such as 'p_shortage<=0.05', 'unmet_units<=1000' or 'total_cost', found {target!r}")
+        raise DesignError(
+            f"target: expected a string such as 'p_shortage<=0.05', 'unmet_units<=1000' or 'total_cost', found {target!r}"
+        )
     if target.strip() == "total_cost":
         return "total_cost", None
     m = _TARGET.match(target)
     if m is None:
-        raise DesignError(f"target {target!r}: expected 'p_shortage<=ALPHA', 'unmet_units<=X' or 'total_cost'")
+        raise DesignError(
+            f"target {target!r}: expected 'p_shortage<=ALPHA', 'unmet_units<=X' or 'total_cost'"
+        )
     try:
         bound = float(m.group(2))
     except ValueError:
@@ -176,12 +180,16 @@ def size(
     path = parse_path(scenario, f"{prefix}products.{product}.{lever}")
     if bounds is None:
         if lever not in LEVERS:
-            raise DesignError(f"lever {lever!r} has no default range: give bounds=(low, high) (--range LOW,HIGH)")
+            raise DesignError(
+                f"lever {lever!r} has no default range: give bounds=(low, high) (--range LOW,HIGH)"
+            )
         lo, hi, _ = LEVERS[lever]
         if lever == "reshoring.share":
             r = scenario.world(strategy).products[product].reshoring
             if r is None:
-                raise DesignError(f"{product!r} has no reshoring in strategy {strategy!r}: add one to size its share")
+                raise DesignError(
+                    f"{product!r} has no reshoring in strategy {strategy!r}: add one to size its share"
+                )
             hi = scenario.world(strategy).products[product].sources[r.from_].share
     else:
         lo, hi = (float(b) for b in bounds)
@@ -193,15 +201,25 @@ def size(
     if points < 1 or bootstrap < 0:
         raise DesignError("points must be >= 1 and bootstrap >= 0")
 
-    per_run: dict[float, tuple[np.ndarray, np.ndarray]] = {}  # level -> (target per run, total cost per run)
+    per_run: dict[
+        float, tuple[np.ndarray, np.ndarray]
+    ] = {}  # level -> (target per run, total cost per run)
 
     def evaluate(levels: Sequence[float]) -> None:
         new = sorted({float(x) for x in levels} - set(per_run))
         if not new:
             return
         variants = [variant(scenario, {path: x}) for x in new]
-        study = run_variants(variants, runs, seed, strategies=[strategy], products=[product],
-                             backend=backend, scheduler=scheduler, threads=threads)
+        study = run_variants(
+            variants,
+            runs,
+            seed,
+            strategies=[strategy],
+            products=[product],
+            backend=backend,
+            scheduler=scheduler,
+            threads=threads,
+        )
         for v, x in enumerate(new):
             if kind == "p_shortage":
                 y = (study.metric(v, strategy, "shortage_days", product) > 0).astype(float)
@@ -251,11 +269,27 @@ def size(
     )
     if kind == "total_cost":
         frame = frame.drop(columns=["p_shortage_unused"])
-    ci = _bootstrap(per_run, levels, kind, bound, bootstrap, seed) if feasible else (math.nan, math.nan)
+    ci = (
+        _bootstrap(per_run, levels, kind, bound, bootstrap, seed)
+        if feasible
+        else (math.nan, math.nan)
+    )
     unit = scenario.baseline.products[product].unit
     result = SizingResult(
-        product, lever, strategy, target, answer, ci[0], ci[1], feasible, "", frame, runs, seed,
-        unit=unit, scenario=scenario,
+        product,
+        lever,
+        strategy,
+        target,
+        answer,
+        ci[0],
+        ci[1],
+        feasible,
+        "",
+        frame,
+        runs,
+        seed,
+        unit=unit,
+        scenario=scenario,
     )
     if lever == "stockpile.initial_days" and feasible:
         _stock_units(result, scenario, strategy)
@@ -301,7 +335,10 @@ def _stock_units(result: SizingResult, scenario: Scenario, strategy: str) -> Non
     result.units_ci = (result.ci_low * requirement, result.ci_high * requirement)
     if daily_net_imports > 0:
         result.net_import_days = result.units / daily_net_imports
-        result.net_import_days_ci = (result.units_ci[0] / daily_net_imports, result.units_ci[1] / daily_net_imports)
+        result.net_import_days_ci = (
+            result.units_ci[0] / daily_net_imports,
+            result.units_ci[1] / daily_net_imports,
+        )
     factor = _MASS.get(result.unit.strip().lower())
     if factor is not None:
         result.tonnes = result.units * factor
@@ -313,19 +350,31 @@ def _message(r: SizingResult, kind: str, bound: float | None, per_run, hi: float
     if not r.feasible:
         best = min(float(v[0].mean()) for v in per_run.values())
         days = " days" if r.lever == "stockpile.initial_days" else ""
-        return (f"no {name} up to {hi:g}{days} meets {what} <= {bound:g} for {r.product} "
-                f"(strategy {r.strategy}): the best reached is {best:.4g}")
+        return (
+            f"no {name} up to {hi:g}{days} meets {what} <= {bound:g} for {r.product} "
+            f"(strategy {r.strategy}): the best reached is {best:.4g}"
+        )
     interval = f"(95% bootstrap interval {r.ci_low:.4g} to {r.ci_high:.4g})"
-    goal = "minimises the expected total cost" if kind == "total_cost" else f"meets {what} <= {bound:g}"
+    goal = (
+        "minimises the expected total cost"
+        if kind == "total_cost"
+        else f"meets {what} <= {bound:g}"
+    )
     text = f"{name} of {r.product} = {r.level:.4g} {interval} {goal} (strategy {r.strategy}, {r.runs:,d} runs, seed {r.seed})"
     if r.lever == "stockpile.initial_days":
-        text = f"the smallest stock that {goal}" if kind != "total_cost" else f"the stock that {goal}"
-        text += (f" for {r.product} is {r.level:.4g} days of requirement {interval}"
-                 f" = {r.units:,.4g} {r.unit}")
+        text = (
+            f"the smallest stock that {goal}" if kind != "total_cost" else f"the stock that {goal}"
+        )
+        text += (
+            f" for {r.product} is {r.level:.4g} days of requirement {interval}"
+            f" = {r.units:,.4g} {r.unit}"
+        )
         if math.isfinite(r.tonnes) and r.unit.strip().lower() not in ("t", "tonne", "tonnes"):
             text += f" ({r.tonnes:,.4g} t)"
         if math.isfinite(r.net_import_days):
-            text += f" = {r.net_import_days:.4g} days of average daily net imports (CRMA Art. 23 unit)"
+            text += (
+                f" = {r.net_import_days:.4g} days of average daily net imports (CRMA Art. 23 unit)"
+            )
         text += f"; strategy {r.strategy}, {r.runs:,d} runs, seed {r.seed}"
     return text
 
@@ -356,12 +405,21 @@ def render_sizing(r: SizingResult) -> str:
     sc = r.scenario
     meta = [
         ("Scenario", sc.name if sc else "–"),
-        ("Product", r.product), ("Lever", r.lever), ("Strategy", r.strategy), ("Target", r.target),
-        ("Runs", f"{r.runs:,d} per level, the same futures for every level"), ("Seed", str(r.seed)),
+        ("Product", r.product),
+        ("Lever", r.lever),
+        ("Strategy", r.strategy),
+        ("Target", r.target),
+        ("Runs", f"{r.runs:,d} per level, the same futures for every level"),
+        ("Seed", str(r.seed)),
     ]
     body = ["<h2>Answer</h2>", f"<p class=note>{page_escape(r.message)}</p>"]
-    body.append(figure_html(figure_png(sizing_figure(r)), "Outcome against the level",
-                            "Every level evaluated; the answer and its 95% bootstrap interval shaded."))
+    body.append(
+        figure_html(
+            figure_png(sizing_figure(r)),
+            "Outcome against the level",
+            "Every level evaluated; the answer and its 95% bootstrap interval shaded.",
+        )
+    )
     body.append("<h2>Levels evaluated</h2>")
     body.append(table_html(r.levels, {c: ".4g" for c in r.levels.columns}))
     return page(f"Sizing: {r.lever} of {r.product}", meta, body)

@@ -166,16 +166,28 @@ def run_variants(
 
         batch = batch_runs or min(4096, max(256, -(-runs // 32)))
         stream_distributed(
-            plan, acc, runs, timings, scheduler=scheduler, batch_runs=batch, threads=threads,
-            progress=progress, merge=_merge,
+            plan,
+            acc,
+            runs,
+            timings,
+            scheduler=scheduler,
+            batch_runs=batch,
+            threads=threads,
+            progress=progress,
+            merge=_merge,
         )
     else:
         from ..engine import DEFAULT_BATCH_RUNS, stream_local
 
         with numba_threads(threads):
             stream_local(
-                plan, acc, runs, batch_runs or DEFAULT_BATCH_RUNS, timings,
-                progress=progress, merge=_merge,
+                plan,
+                acc,
+                runs,
+                batch_runs or DEFAULT_BATCH_RUNS,
+                timings,
+                progress=progress,
+                merge=_merge,
             )
     return StudyRuns(
         variants=list(variants),

@@ -81,7 +81,11 @@ def check_values(values: Mapping[str, Any]) -> dict[str, list[float]]:
         if not vals:
             raise DesignError(f"{path}: expected at least one value")
         for v in vals:
-            if isinstance(v, bool) or not isinstance(v, int | float | np.number) or not math.isfinite(float(v)):
+            if (
+                isinstance(v, bool)
+                or not isinstance(v, int | float | np.number)
+                or not math.isfinite(float(v))
+            ):
                 raise DesignError(f"{path}: expected finite numbers, found {v!r}")
         out[path] = [float(v) for v in vals]
     return out
@@ -143,13 +147,22 @@ def sweep(
     grid = _grid(values)
     variants = [variant(scenario, dict(zip(paths, combo, strict=True))) for combo in grid]
     study = run_variants(
-        variants, runs, seed, strategies=strategies, backend=backend, scheduler=scheduler,
-        threads=threads, batch_runs=batch_runs, progress=progress,
+        variants,
+        runs,
+        seed,
+        strategies=strategies,
+        backend=backend,
+        scheduler=scheduler,
+        threads=threads,
+        batch_runs=batch_runs,
+        progress=progress,
     )
     return _result(scenario, paths, grid, study)
 
 
-def _result(scenario: Scenario, paths: list[ParameterPath], grid: list[tuple], study: StudyRuns) -> SweepResult:
+def _result(
+    scenario: Scenario, paths: list[ParameterPath], grid: list[tuple], study: StudyRuns
+) -> SweepResult:
     names = [p.text for p in paths]
     rows, best_rows = [], []
     for v, combo in enumerate(grid):
@@ -159,10 +172,18 @@ def _result(scenario: Scenario, paths: list[ParameterPath], grid: list[tuple], s
         ranks = {s: k + 1 for k, s in enumerate(sorted(totals, key=totals.__getitem__))}
         for s in study.strategies:
             rows.append(
-                {"variant": v, **setting, "strategy": s, **outcome_columns(study, v, s),
-                 "rank": ranks[s], "best": s == best}
+                {
+                    "variant": v,
+                    **setting,
+                    "strategy": s,
+                    **outcome_columns(study, v, s),
+                    "rank": ranks[s],
+                    "best": s == best,
+                }
             )
-        best_rows.append({"variant": v, **setting, "best": best, "runner_up": runner, "separated": separated})
+        best_rows.append(
+            {"variant": v, **setting, "best": best, "runner_up": runner, "separated": separated}
+        )
     frame = pd.DataFrame(rows)
     best_frame = pd.DataFrame(best_rows)
     changes = []
@@ -179,8 +200,12 @@ def _result(scenario: Scenario, paths: list[ParameterPath], grid: list[tuple], s
                 }
             )
     return SweepResult(
-        scenario, tuple(names), frame, best_frame,
-        pd.DataFrame(changes, columns=["between", "from_best", "to_best", "separated"]), study,
+        scenario,
+        tuple(names),
+        frame,
+        best_frame,
+        pd.DataFrame(changes, columns=["between", "from_best", "to_best", "separated"]),
+        study,
     )
 
 
@@ -207,7 +232,9 @@ def sweep_figure(result: SweepResult) -> Figure:
         for s in result.study.strategies:
             g = f[f.strategy == s].sort_values(first)
             ax.plot(g[first], g[col], marker="o", color=colors[s], label=s)
-            ax.fill_between(g[first], g[f"{col}_ci_low"], g[f"{col}_ci_high"], color=colors[s], alpha=0.15)
+            ax.fill_between(
+                g[first], g[f"{col}_ci_low"], g[f"{col}_ci_high"], color=colors[s], alpha=0.15
+            )
         ax.set_title(label, fontsize=10)
         ax.set_xlabel(first, fontsize=8)
     ax = axes[3]
@@ -232,14 +259,19 @@ def render_sweep(result: SweepResult) -> str:
         ("SHA-256 of the file", sc.sha256 or "–"),
         ("Parameters", ", ".join(result.paths)),
         ("Variants", f"{len(st.variants)}"),
-        ("Runs", f"{st.runs:,d} per variant and strategy; the same futures for every variant and strategy"),
+        (
+            "Runs",
+            f"{st.runs:,d} per variant and strategy; the same futures for every variant and strategy",
+        ),
         ("Seed", str(st.seed)),
     ]
     body = ["<h2>Best strategy per variant</h2>"]
     body.append(table_html(result.best.drop(columns=["variant"])))
     body.append("<h2>Where the best strategy changes</h2>")
     if result.changes.empty:
-        body.append(f"<p>The best strategy is {escape(result.best.best.iloc[0])} in every variant.</p>")
+        body.append(
+            f"<p>The best strategy is {escape(result.best.best.iloc[0])} in every variant.</p>"
+        )
     else:
         body.append(table_html(result.changes))
         body.append(
@@ -249,10 +281,28 @@ def render_sweep(result: SweepResult) -> str:
         )
     png = figure_png(sweep_figure(result))
     body.append("<h2>How the outcomes move</h2>")
-    body.append(figure_html(png, "Outcomes against the swept parameter", "Mean and 95% interval per strategy; with several parameters the others are held at their first value."))
+    body.append(
+        figure_html(
+            png,
+            "Outcomes against the swept parameter",
+            "Mean and 95% interval per strategy; with several parameters the others are held at their first value.",
+        )
+    )
     body.append("<h2>All variants and strategies</h2>")
-    cols = ["variant", *result.paths, "strategy", "rank", "total_cost", "total_cost_ci_low", "total_cost_ci_high",
-            "p_shortage", "ttr_days", "diff_total_cost", "diff_total_cost_ci_low", "diff_total_cost_ci_high"]
+    cols = [
+        "variant",
+        *result.paths,
+        "strategy",
+        "rank",
+        "total_cost",
+        "total_cost_ci_low",
+        "total_cost_ci_high",
+        "p_shortage",
+        "ttr_days",
+        "diff_total_cost",
+        "diff_total_cost_ci_low",
+        "diff_total_cost_ci_high",
+    ]
     fmt = {c: ",.4g" for c in cols if "cost" in c} | {"p_shortage": ".3f", "ttr_days": ".1f"}
     body.append(table_html(result.frame[cols], fmt, highlight=list(result.frame["best"])))
     return page(f"Sweep: {sc.name}", meta, body)

@@ -80,9 +80,7 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     return out
 
 
-def patch_hazards(
-    hazards: Any, patches: Mapping[str, Any]
-) -> tuple[list[Any], list[Issue]]:
+def patch_hazards(hazards: Any, patches: Mapping[str, Any]) -> tuple[list[Any], list[Issue]]:
     """The baseline's hazard list with ``patches`` (hazard name -> override) merged in.
 
     Each patch is deep-merged into the hazard of that name (see :func:`deep_merge`); a
@@ -126,8 +124,11 @@ def patch_hazards(
             items[i] = deep_merge(items[i], patch)
         else:
             issues.append(
-                (("hazards", hazard_name), f"expected a mapping of the hazard's keys to change, "
-                 f"or null to remove the hazard, found {describe(patch)}")
+                (
+                    ("hazards", hazard_name),
+                    f"expected a mapping of the hazard's keys to change, "
+                    f"or null to remove the hazard, found {describe(patch)}",
+                )
             )
     return [h for i, h in enumerate(items) if i not in removed], issues
 
@@ -323,7 +324,9 @@ def _resolve(document: Document, path: Path | None) -> Scenario:
         patches = changes.get("hazards")
         if isinstance(patches, dict):  # patch hazards by name (docs/scenario-reference.md)
             changes["hazards"], patch_issues = patch_hazards(world_data.get("hazards"), patches)
-            report.add([(("strategies", name, *p), f"strategy {name!r}: {m}") for p, m in patch_issues])
+            report.add(
+                [(("strategies", name, *p), f"strategy {name!r}: {m}") for p, m in patch_issues]
+            )
         merged = deep_merge(world_data, changes)
         world, issues = _best_effort_world(merged)
         if world is not None:

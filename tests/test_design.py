@@ -449,3 +449,26 @@ def test_cli_sweep_writes_csv_and_page(tmp_path):
         str(tmp_path / "o"),
     )
     assert again.returncode == 2 and "--force" in again.stderr
+
+
+def test_paths_into_distributions_and_sources(example):
+    from disruptsim.design.paths import variant
+
+    sc = variant(example, {parse_path(example, f"hazards.{HAZARD}.duration_days.median"): 45.0})
+    assert sc.world().hazards[0].duration_days.median == 45.0
+    sc = variant(example, {parse_path(example, f"hazards.{HAZARD}.severity"): 0.9})
+    assert sc.world().hazards[0].severity.value == 0.9
+    with pytest.raises(DesignError, match="is a fixed number"):
+        variant(example, {parse_path(example, "hazards.south_asia_disaster.severity.mean"): 0.4})
+    shares = {"products.api.sources.CHN": 0.5, "products.api.sources.domestic": 0.2}
+    with pytest.raises(
+        DesignError, match="strategy 'diversify_api': shares of the sources sum to 1.1"
+    ):
+        variant(example, {parse_path(example, p): v for p, v in shares.items()})
+    data = thaw(example.data)
+    del data["strategies"]
+    alone = ds.load_scenario(data)
+    sc = variant(alone, {parse_path(alone, p): v for p, v in shares.items()})
+    api = sc.world().products["api"]
+    assert api.sources["CHN"].share == 0.5 and api.sources["domestic"].share == 0.2
+    assert api.sources["IND"].exposure == data["products"]["api"]["sources"]["IND"]["exposure"]

@@ -225,23 +225,28 @@ def parse_path(scenario: Scenario, text: str) -> ParameterPath:
 
 def _set(data: dict[str, Any], path: ParameterPath, value: Any) -> None:
     node: Any = data
+    previous: Any = None
     for key in path.keys[:-1]:
         if isinstance(node, list):
-            node = node[key]
+            node, previous = node[key], key
             continue
         nxt = node.get(key)
         if nxt is None:
             nxt = node[key] = {}
-        elif isinstance(nxt, int | float) and not isinstance(nxt, bool):  # a share as a number
-            nxt = node[key] = {"share": nxt}
-        node = nxt
+        elif isinstance(nxt, int | float) and not isinstance(nxt, bool):
+            if previous == "sources":  # a source written as its share
+                nxt = node[key] = {"share": nxt}
+            else:  # a number written for a distribution: its parameters cannot vary
+                raise DesignError(
+                    f"{path.text}: {key!r} is a fixed number ({nxt:g}) in the scenario, not a "
+                    f"distribution; vary {'.'.join(path.text.split('.')[:-1])} itself"
+                )
+        node, previous = nxt, key
     last = path.keys[-1]
     if path.share_of_source and isinstance(node.get(last), dict):
         node[last]["share"] = value
-    elif isinstance(node, dict) and isinstance(node.get(last), dict) and "dist" in node[last]:
-        node[last] = value  # a number replaces a whole distribution
     else:
-        node[last] = value
+        node[last] = value  # a number replaces a whole distribution too
 
 
 def variant(scenario: Scenario, values: Mapping[ParameterPath, Any]) -> Scenario:

@@ -42,7 +42,14 @@ def parameters(sc: ds.Scenario) -> dict[str, list[float]]:
 
 
 def main() -> None:
-    args = _common.parser(__doc__.splitlines()[0]).parse_args()
+    p = _common.parser(__doc__.splitlines()[0])
+    p.add_argument(
+        "--strategies",
+        default=None,
+        help="comma-separated strategies to simulate (default: all four, for the ranking-flip map)",
+    )
+    args = p.parse_args()
+    strategies = args.strategies.split(",") if args.strategies else None
     info = bench.system_info()
     note = _common.busy_note(info)
     r, runs = (4, 500) if args.quick else (20, 2000)
@@ -58,9 +65,11 @@ def main() -> None:
         runs=runs,
         seed=1,
         trajectories=r,
+        strategies=strategies,
     )
     wall = time.perf_counter() - t0
     n_sets = len(res.samples)
+    n_strategies = len(strategies) if strategies else len(sc.strategies)
     signatures = len(kernel.run_batch.signatures)
     t = res.timings
     stages = [
@@ -76,13 +85,15 @@ def main() -> None:
     con = _common.console()
     con.print(
         _common.table(
-            f"Morris r={r}: {n_sets} parameter sets x {len(sc.strategies)} strategies x {runs:,} runs, 50 products, 730 days",
+            f"Morris r={r}: {n_sets} parameter sets x {n_strategies} strategies x {runs:,} runs, 50 products, 730 days",
             ["stage", "wall s"],
             stages,
         )
     )
     con.print(f"kernel signatures after the study: {signatures} (1: no recompilation per variant)")
-    product_days = n_sets * len(sc.strategies) * runs * 50 * 730
+    arms = int(t["arms_simulated"])  # distinct (parameter set, strategy) pairs simulated
+    con.print(f"{arms} distinct (parameter set, strategy) arms simulated of {n_sets * n_strategies}")
+    product_days = arms * runs * 50 * 730
     con.print(
         f"{product_days:.3g} product-days in {t['kernel']:.1f} s of kernel: {product_days / t['kernel']:.3g} per s"
     )
@@ -94,7 +105,7 @@ def main() -> None:
     if note:
         con.print(f"[yellow]{note}[/yellow]")
     _common.write_json(
-        "bench_sensitivity",
+        "bench_sensitivity" + ("-" + "-".join(strategies) if strategies else ""),
         args,
         {
             **_common.run_header(info, note),
@@ -102,7 +113,7 @@ def main() -> None:
                 "trajectories": r,
                 "parameters": len(uncertain),
                 "parameter_sets": n_sets,
-                "strategies": len(sc.strategies),
+                "strategies": n_strategies,
                 "runs": runs,
                 "products": 50,
                 "horizon_days": 730,
@@ -110,6 +121,7 @@ def main() -> None:
             "wall_s": wall,
             "stages_s": {name: value for name, value in stages},
             "kernel_signatures": signatures,
+            "arms_simulated": arms,
             "product_days_per_kernel_s": product_days / t["kernel"],
             "noise_share": dict(zip(res.noise.output, res.noise.noise_share, strict=True)),
         },

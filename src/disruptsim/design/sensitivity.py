@@ -283,7 +283,7 @@ def sensitivity(
         samples_frame,
         runs,
         int(seed),
-        study.timings,
+        {**study.timings, "arms_simulated": float(study.n_simulated)},
     )
 
 

@@ -50,7 +50,7 @@ def run_header(info: dict[str, Any], note: str | None) -> dict[str, Any]:
     ``info`` is ``bench.system_info()`` from the start of the run; the threading layer
     and the load average are read again at the end (numba picks its layer on first use).
     """
-    from disruptsim import bench
+    from disruptsim.run import bench
 
     end = bench.system_info()
     return {

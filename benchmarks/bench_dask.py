@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 
 import disruptsim as ds
-from disruptsim import distributed as dsd
-from disruptsim.engine import simulate_local
+from disruptsim.run import distributed as dsd
+from disruptsim.run.engine import simulate_local
 from disruptsim.synthetic import synthetic_scenario
 
 OUT = Path(__file__).parent / "results" / "dask.json"

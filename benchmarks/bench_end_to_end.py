@@ -31,7 +31,7 @@ from typing import Any
 
 import _common
 
-from disruptsim import bench
+from disruptsim.run import bench
 
 WARM_START_TARGET_S = 2.0
 COLD_RUN_TARGET_S = 30.0
@@ -99,7 +99,7 @@ def run_scenario(path: Path, runs: int, workdir: Path, report: bool, env=None) -
 def kernel_cache_load_s(env: dict[str, str] | None = None) -> float:
     """Seconds of the first kernel call in a fresh process (numba cache load or compile)."""
     code = (
-        "import json; from disruptsim import bench; p = bench.synthetic_plan(5, 30); "
+        "import json; from disruptsim.run import bench; p = bench.synthetic_plan(5, 30); "
         "print(json.dumps({'s': bench.warm_up(p)}))"
     )
     return _common.run_child(code, env=env)["s"]

@@ -2,7 +2,7 @@
 
 Synthetic scenarios (random bill-of-materials DAGs, 15 countries, a hazard on every
 country, 730 days) of 5, 50 and 500 products. Throughput is runs x products x days over
-the wall time of the kernel alone (:func:`disruptsim.bench.time_kernel`: the outputs of
+the wall time of the kernel alone (:func:`disruptsim.run.bench.time_kernel`: the outputs of
 each batch are discarded; compilation is excluded by a warm-up call, shock sampling is
 timed apart). Curves: in runs, in products, in threads (``numba.set_num_threads``).
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import _common
 
-from disruptsim import bench
+from disruptsim.run import bench
 
 FULL = {
     "products": [5, 50, 500],
@@ -105,7 +105,7 @@ def main() -> None:
         configs += [("runs", MEMORY_PRODUCTS, r, 730) for r in cfg["memory_runs"]]
         for curve, n, runs, days in configs:
             code = (
-                "import json; from disruptsim.bench import streamed_memory; "
+                "import json; from disruptsim.run.bench import streamed_memory; "
                 f"print(json.dumps(streamed_memory({n}, {runs}, {days}, 4096)))"
             )
             row = {"curve": curve, **_common.run_child(code)}

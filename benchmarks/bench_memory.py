@@ -3,8 +3,8 @@
 Every measurement runs in a fresh Python process (peak RSS is a high-water mark of the
 whole process, from ``getrusage`` ``ru_maxrss``):
 
-(i)  the streamed kernel loop: :class:`disruptsim.engine.BatchPlan` and
-     :func:`disruptsim.engine.simulate_batch`-like batches through the kernel, outputs
+(i)  the streamed kernel loop: :class:`disruptsim.run.engine.BatchPlan` and
+     :func:`disruptsim.run.engine.simulate_batch`-like batches through the kernel, outputs
      discarded (what a distributed worker or a reducing consumer holds);
 (ii) ``disruptsim.simulate(...)``, which keeps per-run metrics, when ``simulate`` has a
      ``keep=`` parameter (detected with ``inspect.signature``): ``keep="system"`` and
@@ -22,7 +22,8 @@ import inspect
 import _common
 
 import disruptsim as ds
-from disruptsim import bench, kernel
+from disruptsim.conventions import N_METRICS
+from disruptsim.run import bench
 
 N_PRODUCTS = 50
 TARGET_MB = 2e9 / 2**20  # 2 GB in MiB
@@ -30,7 +31,7 @@ TARGET_MB = 2e9 / 2**20  # 2 GB in MiB
 SIMULATE_CHILD = """
 import json, time
 import disruptsim as ds
-from disruptsim.bench import current_rss_mb, peak_rss_mb, reset_peak_rss, window_peak_rss_mb
+from disruptsim.run.bench import current_rss_mb, peak_rss_mb, reset_peak_rss, window_peak_rss_mb
 from disruptsim.synthetic import synthetic_scenario
 sc = ds.load_scenario(synthetic_scenario({n_products}, 15, 730, seed=0))
 strategies = {strategies!r}
@@ -50,7 +51,7 @@ print(json.dumps({{"runs": {runs}, "strategies": list(result.strategies), "kwarg
 
 def metrics_mb(runs: int, rows: int, strategies: int = 1) -> float:
     """Size of the per-run metrics ``f8[runs, rows, N_METRICS]`` in MiB."""
-    return runs * rows * kernel.N_METRICS * 8 * strategies / 2**20
+    return runs * rows * N_METRICS * 8 * strategies / 2**20
 
 
 def main() -> None:
@@ -78,7 +79,7 @@ def main() -> None:
 
     out.print(f"(i) streamed kernel loop, {runs:,} runs of {N_PRODUCTS} products ...")
     code = (
-        "import json; from disruptsim.bench import streamed_memory; "
+        "import json; from disruptsim.run.bench import streamed_memory; "
         f"print(json.dumps(streamed_memory({N_PRODUCTS}, {runs}, 730, 4096)))"
     )
     streamed = _common.run_child(code)

@@ -15,7 +15,8 @@ import time
 import _common
 
 import disruptsim as ds
-from disruptsim import bench, kernel
+from disruptsim.model import kernel
+from disruptsim.run import bench
 from disruptsim.synthetic import synthetic_scenario
 
 
@@ -92,7 +93,9 @@ def main() -> None:
     )
     con.print(f"kernel signatures after the study: {signatures} (1: no recompilation per variant)")
     arms = int(t["arms_simulated"])  # distinct (parameter set, strategy) pairs simulated
-    con.print(f"{arms} distinct (parameter set, strategy) arms simulated of {n_sets * n_strategies}")
+    con.print(
+        f"{arms} distinct (parameter set, strategy) arms simulated of {n_sets * n_strategies}"
+    )
     product_days = arms * runs * 50 * 730
     con.print(
         f"{product_days:.3g} product-days in {t['kernel']:.1f} s of kernel: {product_days / t['kernel']:.3g} per s"

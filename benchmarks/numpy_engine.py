@@ -2,8 +2,8 @@
 
 This is the baseline the numba kernel is compared with in ``benchmarks/compare.py``:
 what a careful NumPy programmer would write without a compiler. It reads the same
-:class:`~disruptsim.compiler.CompiledModel`, :class:`~disruptsim.shocks.EventBatch` and
-success draws as :func:`disruptsim.kernel.run_batch` and returns the same per-run metrics
+:class:`~disruptsim.model.compiler.CompiledModel`, :class:`~disruptsim.model.shocks.EventBatch` and
+success draws as :func:`disruptsim.model.kernel.run_batch` and returns the same per-run metrics
 ``f8[n, P+1, N_METRICS]`` and daily fixed-point accumulators (no traces).
 
 How it is vectorised (no Python loop over runs):
@@ -32,9 +32,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from disruptsim import kernel as K
-from disruptsim.compiler import CompiledModel
-from disruptsim.shocks import EventBatch
+from disruptsim import conventions as K
+from disruptsim.model.compiler import CompiledModel
+from disruptsim.model.shocks import EventBatch
 
 TOL = K.TOL
 FIXED = K.FIXED

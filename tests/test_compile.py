@@ -1,4 +1,4 @@
-"""ds.compile: flat arrays in topological order, checked against hand-computed values."""
+"""compile_strategy: flat arrays in topological order, checked against hand-computed values."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import disruptsim as ds
+from disruptsim.model.compiler import compile_strategy
 
 # A three-level chain, listed downstream first so that the order must be sorted:
 #   modules (final demand 100/day; 40% made at home from 2 cells each)
@@ -37,7 +38,7 @@ CHAIN = {
 
 @pytest.fixture(scope="module")
 def compiled():
-    return ds.compile(ds.load_scenario(CHAIN), "baseline")
+    return compile_strategy(ds.load_scenario(CHAIN), "baseline")
 
 
 def test_topological_order_and_countries(compiled):
@@ -92,7 +93,7 @@ def test_reshoring_shifts_share_and_raises_upstream_requirement():
             "reshoring": {"from": "CHN", "share": 0.3, "build_days": 2, "ramp_days": 2},
         },
     }
-    cm = ds.compile(ds.load_scenario(data), "baseline")
+    cm = compile_strategy(ds.load_scenario(data), "baseline")
     # ramp from day 2: 1/3, 2/3, then full share 0.3
     frac = cm.arrays.resh_frac[:, 2]
     np.testing.assert_allclose(frac, [0, 0, 0.1, 0.2, 0.3, 0.3, 0.3, 0.3])
@@ -111,4 +112,4 @@ def test_compile_refuses_shares_that_do_not_sum_to_one():
     bad = world.model_copy(update={"products": {**world.products, "wafers": wafers.model_copy(update={"sources": bad_sources})}})
     broken = Scenario(sc.name, "", sc.home, sc.horizon_days, {}, {"baseline": Strategy("baseline", "", bad)})
     with pytest.raises(ValueError, match="shares of 'wafers' sum to"):
-        ds.compile(broken, "baseline")
+        compile_strategy(broken, "baseline")

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 import disruptsim as ds
-from disruptsim import kernel
 from disruptsim.design.paths import DesignError, parse_path
+from disruptsim.model import kernel
+from disruptsim.model.shocks import ShockSampler
 from disruptsim.scenario import thaw
-from disruptsim.shocks import ShockSampler
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "scenarios" / "example-minimal.yaml"

@@ -20,8 +20,8 @@ pytest.importorskip("distributed", reason='needs pip install "disruptsim[dask]"'
 import distributed  # noqa: E402
 
 import disruptsim as ds  # noqa: E402
-from disruptsim import distributed as dsd  # noqa: E402
-from disruptsim.engine import (  # noqa: E402
+from disruptsim.run import distributed as dsd  # noqa: E402
+from disruptsim.run.engine import (  # noqa: E402
     BatchPlan,
     batch_bounds,
     merge_batch,

@@ -18,11 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import disruptsim as ds
-from disruptsim.compiler import compile_strategy
-from disruptsim.engine import run_strategy_batch
-from disruptsim.kernel import METRICS, MITIGATION_PARTS
-from disruptsim.reference import SYSTEM, ReferenceRun
-from disruptsim.shocks import ShockSampler
+from disruptsim.conventions import METRICS, MITIGATION_PARTS, SYSTEM
+from disruptsim.model.compiler import compile_strategy
+from disruptsim.model.reference import ReferenceRun
+from disruptsim.model.shocks import ShockSampler
+from disruptsim.run.engine import run_strategy_batch
 from disruptsim.synthetic import COUNTRIES, synthetic_scenario
 
 M = {name: j for j, name in enumerate(METRICS)}
@@ -246,7 +246,7 @@ def test_more_stock_of_one_product_never_increases_its_unmet_units(data, seed, f
 def test_upstream_stock_can_delay_downstream_qualification():
     """A bigger upstream stock can *increase* downstream unmet units (a property of the model).
 
-    Reactive qualification counts from the product's first disruption (DESIGN section 3). An
+    Reactive qualification counts from the product's first disruption (docs/model.md, section 5). An
     upstream stock that hides a short first outage from the downstream product delays the
     downstream product's diversification until the second, long outage.
     """

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import disruptsim as ds
-from disruptsim import engine, kernel
+from disruptsim import conventions as kernel
+from disruptsim.run import engine
 from disruptsim.synthetic import synthetic_scenario
 
 ROOT = Path(__file__).resolve().parents[1]

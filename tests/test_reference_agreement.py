@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
 import disruptsim as ds
-from disruptsim.compiler import compile_strategy
-from disruptsim.engine import run_strategy_batch
-from disruptsim.kernel import METRICS
-from disruptsim.reference import UNIT_METRICS, ReferenceRun, ShockEvent
-from disruptsim.shocks import ShockSampler
+from disruptsim.conventions import METRICS
+from disruptsim.model.compiler import compile_strategy
+from disruptsim.model.reference import UNIT_METRICS, ReferenceRun, ShockEvent
+from disruptsim.model.shocks import ShockSampler
+from disruptsim.run.engine import run_strategy_batch
 
 POOL = ("CHN", "IND", "USA", "MYS", "TUR")
 HOME = "EU27"

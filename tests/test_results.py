@@ -12,9 +12,12 @@ import pandas as pd
 import pytest
 
 import disruptsim as ds
-from disruptsim import metrics as mx
-from disruptsim.results import SUMMARY_COLUMNS, SYSTEM, SimulationResult, check_output_dir
-from disruptsim.simulation import simulate
+from disruptsim.conventions import MITIGATION_PARTS, SYSTEM
+from disruptsim.results import stats as mx
+from disruptsim.results.io import check_output_dir
+from disruptsim.results.result import SimulationResult
+from disruptsim.results.summary import SUMMARY_COLUMNS
+from disruptsim.run.simulation import simulate
 from disruptsim.synthetic import synthetic_scenario
 
 # One final product (widget, 100 pcs/day at EUR 10, shortage EUR 30/pcs) half from CHN, half
@@ -160,7 +163,7 @@ class TestSummaryDeterministic:
         parts = [
             c
             for c in SUMMARY_COLUMNS
-            if c.endswith("_mean") and c.split("_mean")[0] in ds.kernel.MITIGATION_PARTS
+            if c.endswith("_mean") and c.split("_mean")[0] in MITIGATION_PARTS
         ]
         assert len(parts) == 7
         assert det_summary[parts].sum(axis=1).to_numpy() == pytest.approx(
@@ -396,7 +399,7 @@ class TestSaveLoad:
 
     @pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
     def test_failure_while_writing_leaves_nothing(self, det_result, tmp_path, monkeypatch, error):
-        import disruptsim.results_io as results_io
+        import disruptsim.results.io as results_io
 
         def boom(*args, **kwargs):
             raise error("stop")
@@ -407,7 +410,7 @@ class TestSaveLoad:
         assert list(tmp_path.iterdir()) == []
 
     def test_failure_with_force_keeps_the_old_result(self, det_result, tmp_path, monkeypatch):
-        import disruptsim.results_io as results_io
+        import disruptsim.results.io as results_io
 
         target = tmp_path / "res"
         target.mkdir()
@@ -440,7 +443,7 @@ class TestSaveLoad:
 
 
 def test_loaded_result_without_its_scenario_still_works(random_result, tmp_path, monkeypatch):
-    import disruptsim.results_io as results_io
+    import disruptsim.results.io as results_io
 
     out = random_result.save(tmp_path / "a", report=False)
     monkeypatch.setattr(results_io, "_read_scenario", lambda d, manifest: None)
@@ -458,21 +461,8 @@ def test_loaded_result_without_its_scenario_still_works(random_result, tmp_path,
     assert manifest["scenario"]["name"] == random_result.scenario.name
 
 
-def test_names_of_the_split_modules_stay_importable_from_results():
-    # results.py re-exports what moved to results_io.py and summary.py.
-    from disruptsim import results, results_io, summary
-
-    assert results.check_output_dir is results_io.check_output_dir
-    assert results.machine_info is results_io.machine_info
-    assert results.FORMAT_VERSION == results_io.FORMAT_VERSION
-    assert results.SUMMARY_COLUMNS is summary.SUMMARY_COLUMNS
-    assert results.SUMMARY_QUANTILES is summary.SUMMARY_QUANTILES
-    assert results.CVAR_ALPHA == summary.CVAR_ALPHA
-    assert set(results.__all__) <= set(dir(results))
-
-
 def test_summary_frame_is_the_summary(det_result):
-    from disruptsim.summary import summary_frame
+    from disruptsim.results.summary import summary_frame
 
     products = (*det_result.final_products(), SYSTEM)
     frame = summary_frame(det_result.strategies, det_result.baseline, products, 0.9)

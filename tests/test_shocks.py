@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import disruptsim as ds
-from disruptsim.compiler import compile_strategy
-from disruptsim.shocks import ShockSampler, annual_rate
+from disruptsim.model.compiler import compile_strategy
+from disruptsim.model.shocks import ShockSampler, annual_rate
 
 RUNS = 20_000
 

@@ -14,11 +14,9 @@ from .errors import ScenarioError
 _LAZY = {
     "load_scenario": ("disruptsim.scenario", "load_scenario"),
     "Scenario": ("disruptsim.scenario", "Scenario"),
-    "compile": ("disruptsim.compiler", "compile_strategy"),
-    "CompiledModel": ("disruptsim.compiler", "CompiledModel"),
-    "simulate": ("disruptsim.simulation", "simulate"),
-    "SimulationResult": ("disruptsim.results", "SimulationResult"),
-    "BackendError": ("disruptsim.distributed", "BackendError"),
+    "simulate": ("disruptsim.run.simulation", "simulate"),
+    "SimulationResult": ("disruptsim.results.result", "SimulationResult"),
+    "BackendError": ("disruptsim.run.distributed", "BackendError"),
     "sweep": ("disruptsim.design", "sweep"),
     "size": ("disruptsim.design", "size"),
     "sensitivity": ("disruptsim.design", "sensitivity"),
@@ -26,13 +24,11 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .compiler import CompiledModel
-    from .compiler import compile_strategy as compile
     from .design import DesignError, sensitivity, size, sweep
-    from .distributed import BackendError
-    from .results import SimulationResult
+    from .results.result import SimulationResult
+    from .run.distributed import BackendError
+    from .run.simulation import simulate
     from .scenario import Scenario, load_scenario
-    from .simulation import simulate
 
 
 def __getattr__(name: str):
@@ -51,13 +47,11 @@ def __dir__():
 
 __all__ = [
     "BackendError",
-    "CompiledModel",
     "DesignError",
     "Scenario",
     "ScenarioError",
     "SimulationResult",
     "__version__",
-    "compile",
     "load_scenario",
     "sensitivity",
     "simulate",

@@ -11,7 +11,7 @@ The outcomes a design study reports (see ``docs/design-the-response.md``):
 ``ttr_days``       mean time-to-recover of disrupted runs, days
 =================  ==============================================================
 
-Each with a 95% confidence interval (:mod:`disruptsim.metrics`). Strategies are ranked
+Each with a 95% confidence interval (:mod:`disruptsim.results.stats`). Strategies are ranked
 by mean total cost, lowest first.
 """
 
@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import metrics as mx
+from ..results import stats as mx
 from .study import SYSTEM, StudyRuns
 
 OUTCOMES = (

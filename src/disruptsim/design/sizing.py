@@ -323,7 +323,7 @@ def _bootstrap(per_run, levels, kind, bound, n, seed) -> tuple[float, float]:
 
 def _stock_units(result: SizingResult, scenario: Scenario, strategy: str) -> None:
     """Stock days of requirement -> product units, tonnes and days of net imports."""
-    from ..compiler import compile_strategy
+    from ..model.compiler import compile_strategy
 
     model = compile_strategy(scenario, strategy)
     i = model.products.index(result.product)

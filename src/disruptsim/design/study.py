@@ -1,7 +1,7 @@
 """Many variants of a scenario as one Monte Carlo study, over the same futures.
 
 Every (variant, strategy) pair is an *arm*. The arms of a study are compiled into one
-batch plan (:class:`disruptsim.engine.BatchPlan`) and run as one stream of batches, on
+batch plan (:class:`disruptsim.run.engine.BatchPlan`) and run as one stream of batches, on
 the local engine or on Dask, exactly as :func:`disruptsim.simulate` runs strategies:
 
 - the random numbers of run ``r`` depend only on ``(seed, r)`` and the hazard's name, and
@@ -13,7 +13,7 @@ the local engine or on Dask, exactly as :func:`disruptsim.simulate` runs strateg
   that sets the same key itself) are simulated once.
 
 Per arm and run the study keeps the per-run metrics of the system and of the products
-asked for (see :data:`disruptsim.kernel.METRICS`), not daily trajectories.
+asked for (see :data:`disruptsim.conventions.METRICS`), not daily trajectories.
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from .. import kernel
-from ..engine import BatchOutput, BatchPlan, Timings, numba_threads
+from ..conventions import METRICS, N_METRICS, SYSTEM
+from ..errors import ArgumentError
+from ..run.engine import BatchOutput, BatchPlan, Timings, default_batch_runs, numba_threads
 from ..scenario.frozen import FrozenDict
 from ..scenario.model import Scenario, Strategy
 
-SYSTEM = "system"
-METRIC_INDEX = {name: k for k, name in enumerate(kernel.METRICS)}
+METRIC_INDEX = {name: k for k, name in enumerate(METRICS)}
 
 
 @dataclass
@@ -124,17 +124,16 @@ def run_variants(
     -------
     StudyRuns
     """
-    from ..simulation import _select_strategies
+    from ..run.simulation import _check_arguments, _select_strategies
 
-    if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
-        raise ValueError(f"runs must be a positive integer, got {runs!r}")
-    if backend not in ("local", "dask"):
-        raise ValueError(f"backend must be 'local' or 'dask', got {backend!r}")
+    _check_arguments(runs, batch_runs, 0, threads, backend, scheduler, "system")
     base = variants[0]
     names = tuple(_select_strategies(base, strategies))
     for v in variants[1:]:
         if v.horizon_days != base.horizon_days or v.home != base.home:
-            raise ValueError("variants of one study must share the horizon and the home region")
+            raise ArgumentError(
+                "variants", "variants of one study must share the horizon and the home region"
+            )
     t0 = time.perf_counter()
     worlds: dict[str, Any] = {}
     index: dict[Any, str] = {}
@@ -155,16 +154,16 @@ def run_variants(
     first = plan.models[arm_names[0]]
     for p in products:
         if p not in first.products:
-            raise ValueError(f"unknown product {p!r}")
+            raise ArgumentError("products", f"unknown product {p!r}")
     rows = np.array([first.products.index(p) for p in products] + [first.n_products])
     plan.rows = {name: rows for name in arm_names}
-    acc = {name: _Arm(np.empty((runs, len(rows), kernel.N_METRICS))) for name in arm_names}
+    acc = {name: _Arm(np.empty((runs, len(rows), N_METRICS))) for name in arm_names}
     timings = Timings()
     timings.compile = time.perf_counter() - t0
     if backend == "dask":
-        from ..distributed import stream_distributed
+        from ..run.distributed import stream_distributed
 
-        batch = batch_runs or min(4096, max(256, -(-runs // 32)))
+        batch = batch_runs or default_batch_runs(runs, backend)
         stream_distributed(
             plan,
             acc,
@@ -177,14 +176,14 @@ def run_variants(
             merge=_merge,
         )
     else:
-        from ..engine import DEFAULT_BATCH_RUNS, stream_local
+        from ..run.engine import stream_local
 
         with numba_threads(threads):
             stream_local(
                 plan,
                 acc,
                 runs,
-                batch_runs or DEFAULT_BATCH_RUNS,
+                batch_runs or default_batch_runs(runs),
                 timings,
                 progress=progress,
                 merge=_merge,

@@ -7,11 +7,12 @@ import html
 import math
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .._version import __version__
-from ..results import SYSTEM, SimulationResult
+from ..conventions import SYSTEM
 from .figures import ReportFigure, make_figures
 from .format import (
     format_days,
@@ -21,6 +22,9 @@ from .format import (
     format_ratio,
     format_runs,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..results.result import SimulationResult
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2em auto;

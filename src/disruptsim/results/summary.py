@@ -1,8 +1,8 @@
 """The summary table of a study: one row of statistics per strategy and product.
 
-:func:`summary_frame` is what :meth:`disruptsim.results.SimulationResult.summary`
+:func:`summary_frame` is what :meth:`disruptsim.results.result.SimulationResult.summary`
 returns. Every column is defined in ``docs/results.md``; the statistics themselves are
-the pure functions of :mod:`disruptsim.metrics`.
+the pure functions of :mod:`disruptsim.results.stats`.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import metrics as mx
-from .kernel import MITIGATION_PARTS
+from ..conventions import MITIGATION_PARTS
+from . import stats as mx
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .results import StrategyResult
+    from .result import StrategyResult
 
 __all__ = [
     "CVAR_ALPHA",
@@ -89,7 +89,7 @@ def summary_frame(
     products: Sequence[str],
     confidence: float = 0.95,
 ) -> pd.DataFrame:
-    """The summary table of :meth:`disruptsim.results.SimulationResult.summary`.
+    """The summary table of :meth:`disruptsim.results.result.SimulationResult.summary`.
 
     Parameters
     ----------

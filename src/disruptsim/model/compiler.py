@@ -1,4 +1,4 @@
-"""Scenario -> flat NumPy arrays for the kernel (DESIGN section 6).
+"""Scenario -> flat NumPy arrays for the kernel (the quantities of ``docs/model.md``).
 
 :func:`compile_strategy` turns one resolved strategy of a scenario into a
 :class:`CompiledModel`: products in topological order (upstream first), sources,
@@ -14,30 +14,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .scenario.model import Scenario
-from .scenario.schema import Reactive, World
-
-DOMESTIC = "domestic"
+from ..conventions import DAYS_PER_YEAR, DOMESTIC, ramp, whole_days
+from ..scenario.model import Scenario
+from ..scenario.schema import Reactive, World
 
 #: Largest deviation from 1 of a product's shares that the kernel accepts.
 SHARE_TOLERANCE = 1e-9
 
 #: Index of diversification and substitution in the reactive arrays.
 DIVERSIFICATION, SUBSTITUTION = 0, 1
-
-
-def ramp(k: np.ndarray | float, ramp_days: float) -> np.ndarray:
-    """Fraction of full value reached ``k`` days after a ramp starts (0 before it starts).
-
-    DESIGN section 3: ``min(1, (k + 1) / (ramp_days + 1))`` for ``k >= 0``.
-    """
-    k = np.asarray(k, dtype=np.float64)
-    return np.where(k >= 0, np.minimum(1.0, (k + 1.0) / (ramp_days + 1.0)), 0.0)
-
-
-def whole_days(value: float) -> int:
-    """Round a duration in days to whole days (half up)."""
-    return int(np.floor(value + 0.5))
 
 
 class KernelModel(NamedTuple):
@@ -343,7 +328,7 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
     quiet_premium[1:] = np.cumsum(premium_day, axis=0)
     quiet_opex = np.zeros((T + 1, P))
     quiet_opex[1:] = np.cumsum(opex_day, axis=0)
-    quiet_holding = stock_holding * unit_value * stock_target / 365.0
+    quiet_holding = stock_holding * unit_value * stock_target / DAYS_PER_YEAR
 
     f8 = np.float64
     arrays = KernelModel(

@@ -2,7 +2,7 @@
 
 Everything here takes NumPy arrays (one value per Monte Carlo run) and returns numbers
 or small frozen records; nothing depends on the simulation. Definitions are precise so
-that the numbers in :meth:`disruptsim.results.SimulationResult.summary` can be
+that the numbers in :meth:`disruptsim.results.result.SimulationResult.summary` can be
 reproduced by hand (see ``docs/results.md``).
 
 Conventions

@@ -1,10 +1,10 @@
 """Runs on Dask distributed: batches of runs become tasks, merged deterministically.
 
-The client builds the :class:`~disruptsim.engine.BatchPlan` (scenario, compiled
+The client builds the :class:`~disruptsim.run.engine.BatchPlan` (scenario, compiled
 strategies, sampler) once and scatters it to every worker. Each task carries only its
 run range ``[run_start, run_stop)`` and a reference to the plan; it returns the
 batch's outputs for every strategy, which the client merges into the accumulators by
-run range (:func:`~disruptsim.engine.merge_batch`) as soon as it arrives, in whatever
+run range (:func:`~disruptsim.run.engine.merge_batch`) as soon as it arrives, in whatever
 order tasks finish. Run ``r``'s random numbers depend only on ``(seed, r)`` and the
 daily sums are int64, so the result is bit-identical to the local backend's for any
 batch size, number of workers, completion order or retried task.
@@ -42,6 +42,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ..scenario.model import Scenario
 from .engine import (
     DEFAULT_BATCH_RUNS,
     DEFAULT_TRACE_RUNS,
@@ -53,7 +54,6 @@ from .engine import (
     merge_batch,
     prepare_study,
 )
-from .scenario.model import Scenario
 
 __all__ = [
     "BackendError",
@@ -134,7 +134,7 @@ def run_batch_task(
     """The task: simulate runs ``run_start..run_stop-1`` of every strategy on a worker.
 
     A plain Python function, pickled by reference: the worker imports
-    :mod:`disruptsim.engine` (and with it the numba kernel) from its own installation.
+    :mod:`disruptsim.run.engine` (and with it the numba kernel) from its own installation.
 
     Returns
     -------
@@ -149,20 +149,20 @@ def run_batch_task(
     return run_start, run_stop, outputs, (timings.sampling, timings.kernel)
 
 
-_CORE_SOURCES = ("kernel.py", "engine.py", "shocks.py", "compiler.py", "scenario")
+_CORE_SOURCES = ("conventions.py", "model", "run/engine.py", "scenario")
 """Files (under the package) whose code decides the numbers; hashed by :func:`code_fingerprint`."""
 
 
 @functools.cache
 def code_fingerprint() -> str:
-    """SHA-256 of this installation's core sources (kernel, engine, sampling, scenario).
+    """SHA-256 of this installation's core sources (conventions, model, engine, scenario).
 
     Compared between the client and every worker: two installations with the same
     version string but different code (a development install, a stale worker) would
     otherwise give different numbers or fail in the middle of a study. Computed once
     per process, from the files on disk at the first call.
     """
-    root = Path(__file__).parent
+    root = Path(__file__).parent.parent  # the package
     h = hashlib.sha256()
     for name in _CORE_SOURCES:
         path = root / name
@@ -180,7 +180,7 @@ def worker_report() -> dict[str, Any]:
     import numba
     import numpy
 
-    from . import __version__
+    from .. import __version__
 
     return {
         "disruptsim": __version__,
@@ -318,14 +318,14 @@ def _wait_for_workers(client: Any, timeout: float) -> dict[str, int]:
 
 def _check_workers(client: Any) -> dict[str, dict]:
     """Every worker imports disruptsim, with the same version and core code as here."""
-    from . import __version__
+    from .. import __version__
 
     def report() -> dict[str, Any]:
         # Nested, so pickled by value: it runs even where disruptsim cannot be imported.
         import os
 
         try:
-            from disruptsim.distributed import worker_report
+            from disruptsim.run.distributed import worker_report
         except ImportError as error:
             return {"error": f"{type(error).__name__}: {error}", "pid": os.getpid()}
         return worker_report()
@@ -498,13 +498,13 @@ def simulate_distributed(
 ) -> tuple[dict[str, StrategyAccumulator], Timings]:
     """Simulate ``runs`` runs of every strategy on a Dask cluster.
 
-    The same contract as :func:`disruptsim.engine.simulate_local`, whose results it
+    The same contract as :func:`disruptsim.run.engine.simulate_local`, whose results it
     reproduces bit for bit; :func:`disruptsim.simulate` with ``backend="dask"`` calls it.
 
     Parameters
     ----------
     scenario, runs, seed, strategies, batch_runs, trace_runs, keep
-        As for :func:`disruptsim.engine.simulate_local`; each batch is one task.
+        As for :func:`disruptsim.run.engine.simulate_local`; each batch is one task.
     scheduler : None, str, distributed.Client or cluster, optional
         Where to run (see :func:`connect`); None starts and stops a LocalCluster.
     threads : int, optional

@@ -1,8 +1,8 @@
-"""The numba simulation kernel: daily dynamics and per-run metrics (DESIGN section 3).
+"""The numba simulation kernel: daily dynamics and per-run metrics (``docs/model.md``).
 
 Numba code only: no RNG, no Python objects. Every function here is a deterministic
-function of arrays (a :class:`~disruptsim.compiler.KernelModel` and an
-:class:`~disruptsim.shocks.EventBatch`), parallel over runs with ``prange``.
+function of arrays (a :class:`~disruptsim.model.compiler.KernelModel` and an
+:class:`~disruptsim.model.shocks.EventBatch`), parallel over runs with ``prange``.
 
 Per-run metrics are written into ``out[run, product, metric]``, the last product row
 being the system. The daily mean over all runs is accumulated in int64 fixed point
@@ -12,72 +12,56 @@ bit-identical for any thread count or batch size.
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import numpy as np
 from numba import njit, prange
 
-#: Tolerance on gaps, as a fraction of requirement.
-TOL = 1e-9
-#: Fixed-point scale of the daily accumulators (2**32 units per 1.0).
-FIXED = 4294967296.0
-
-METRICS = (
-    "disrupted",
-    "first_disruption_day",
-    "unmet_units",
-    "shortage_days",
-    "min_fulfilment",
-    "min_stock",
-    "tts_days",
-    "ttr_days",
-    "shortage_cost",
-    "holding_cost",
-    "stockpile_fixed_cost",
-    "source_premium_cost",
-    "diversification_cost",
-    "substitution_cost",
-    "reshoring_capex",
-    "reshoring_opex",
-    "mitigation_cost",
-    "total_cost",
-    "diversified_units",
-    "substituted_units",
-    "stock_released_units",
-)
-"""Per-run metrics, in the order of the last axis of the kernel's output."""
-(
+from .. import conventions as _conventions
+from ..conventions import (  # module-level constants: numba compiles them in
+    DAYS_PER_YEAR,
+    FIXED,
+    M_CAPEX,
     M_DISRUPTED,
+    M_DIV_COST,
+    M_DIV_UNITS,
     M_FIRST,
-    M_UNMET,
-    M_SHORT_DAYS,
+    M_HOLDING,
     M_MIN_FULFIL,
     M_MIN_STOCK,
-    M_TTS,
-    M_TTR,
-    M_SHORTAGE_COST,
-    M_HOLDING,
-    M_STOCK_FIXED,
-    M_PREMIUM,
-    M_DIV_COST,
-    M_SUB_COST,
-    M_CAPEX,
-    M_OPEX,
     M_MITIGATION,
-    M_TOTAL,
-    M_DIV_UNITS,
-    M_SUB_UNITS,
+    M_OPEX,
+    M_PREMIUM,
     M_RELEASED,
-) = range(len(METRICS))
-N_METRICS = len(METRICS)
-MITIGATION_PARTS = METRICS[M_HOLDING : M_OPEX + 1]
-"""The parts that add up to ``mitigation_cost``."""
+    M_SHORT_DAYS,
+    M_SHORTAGE_COST,
+    M_STOCK_FIXED,
+    M_SUB_COST,
+    M_SUB_UNITS,
+    M_TOTAL,
+    M_TTR,
+    M_TTS,
+    M_UNMET,
+    TOL,
+    ramp_share,
+)
+
+#: A fingerprint of conventions.py. Numba freezes the constants imported above into its
+#: cached machine code and re-validates that cache only against this file, so the
+#: fingerprint is compiled in too and checked at import (:func:`_drop_stale_cache`).
+_CONVENTIONS_STAMP = float(
+    int.from_bytes(hashlib.sha256(Path(_conventions.__file__).read_bytes()).digest()[:6], "big")
+)
 
 
-@njit(cache=True, inline="always")
-def _ramp(k, ramp_days):
-    if k < 0:
-        return 0.0
-    v = (k + 1.0) / (ramp_days + 1.0)
-    return 1.0 if v > 1.0 else v
+@njit(cache=True)
+def _compiled_stamp():
+    """The fingerprint of conventions.py as compiled into this module's cached code."""
+    return _CONVENTIONS_STAMP
+
+
+_ramp = njit(cache=True, inline="always")(ramp_share)
 
 
 @njit(cache=True, inline="always")
@@ -192,7 +176,7 @@ def simulate_run(
                 phi[i] = 1.0
                 target = m.stock_target[i]
                 if stock[i] < target:
-                    hv = m.stock_holding[i] * m.unit_value[i] / 365.0
+                    hv = m.stock_holding[i] * m.unit_value[i] / DAYS_PER_YEAR
                     for d in range(t, t1):
                         if stock[i] < target:
                             fill = m.stock_refill[i] * m.requirement[d, i]
@@ -340,7 +324,7 @@ def simulate_run(
                 sys_min = f
             if stock[i] < out[i, M_MIN_STOCK]:
                 out[i, M_MIN_STOCK] = stock[i]
-            out[i, M_HOLDING] += m.stock_holding[i] * v * stock[i] / 365.0
+            out[i, M_HOLDING] += m.stock_holding[i] * v * stock[i] / DAYS_PER_YEAR
             acc_gap[t, i] += np.int64(g * FIXED + 0.5)
             if g > TOL:
                 acc_short[t, i] += 1
@@ -454,3 +438,19 @@ def run_batch(
                 stock, phi, first, first_short, last_short, qual, act_h, act_sev, act_prof,
             )
 
+
+def _drop_stale_cache() -> bool:
+    """When ``conventions.py`` changed since this module's cache was written, drop every
+    cached function of this module so that it is compiled again with today's constants."""
+    if _compiled_stamp() == _CONVENTIONS_STAMP:
+        return False
+    for obj in list(globals().values()):
+        cache = getattr(obj, "_cache", None)
+        if cache is not None and hasattr(cache, "flush"):
+            cache.flush()
+    _compiled_stamp.recompile()
+    return True
+
+
+#: True when this import found the cache stale and dropped it.
+STALE_CACHE_DROPPED = _drop_stale_cache()

@@ -15,14 +15,19 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from . import kernel
-from .compiler import CompiledModel, compile_strategy
-from .scenario.model import Scenario
-from .shocks import EventBatch, ShockSampler
+from ..conventions import N_METRICS, SYSTEM
+from ..model import kernel
+from ..model.compiler import CompiledModel, compile_strategy
+from ..model.shocks import EventBatch, ShockSampler
+from ..scenario.model import Scenario
 
 DEFAULT_BATCH_RUNS = 4096
+"""Default batch of the local backend (runs per kernel call); the largest default on Dask."""
+MIN_BATCH_RUNS = 256
+"""Smallest default batch on Dask."""
+TASKS_PER_STUDY = 32
+"""Default number of Dask tasks of a study, between those bounds."""
 DEFAULT_TRACE_RUNS = 1000
-SYSTEM = "system"
 KEEP_CHOICES = ("auto", "all", "final", "system")
 KEEP_BUDGET_BYTES = 1 << 30
 """With ``keep="auto"``, per-run metrics of every product are kept while they fit in this."""
@@ -51,7 +56,7 @@ def resolve_keep(keep: str, models: dict[str, CompiledModel], runs: int) -> str:
         return keep
     for choice in ("all", "final"):
         rows = sum(len(kept_rows(m, choice)) for m in models.values())
-        if runs * rows * kernel.N_METRICS * 8 <= KEEP_BUDGET_BYTES:
+        if runs * rows * N_METRICS * 8 <= KEEP_BUDGET_BYTES:
             return choice
     return "system"
 
@@ -79,7 +84,7 @@ class StrategyAccumulator:
         return cls(
             model=model,
             row_labels=tuple(labels[r] for r in rows),
-            metrics=np.empty((runs, len(rows), kernel.N_METRICS)),
+            metrics=np.empty((runs, len(rows), N_METRICS)),
             trace_phi=np.empty((n_trace, T, P), dtype=np.float32),
             trace_stock=np.empty((n_trace, T, P), dtype=np.float32),
             sum_gap=np.zeros((T, P), dtype=np.int64),
@@ -112,7 +117,7 @@ def run_strategy_batch(
     n = events.n_runs
     T, P = model.horizon_days, model.n_products
     lanes = lanes_for(n)
-    out = np.empty((n, P + 1, kernel.N_METRICS))
+    out = np.empty((n, P + 1, N_METRICS))
     trace_phi = np.empty((max(n_trace, 1), T, P), dtype=np.float32)
     trace_stock = np.empty((max(n_trace, 1), T, P), dtype=np.float32)
     acc_gap = np.zeros((lanes, T, P), dtype=np.int64)
@@ -170,6 +175,20 @@ class Timings:
 
     def as_dict(self) -> dict[str, float]:
         return {"compile": self.compile, "sampling": self.sampling, "kernel": self.kernel, **self.extra}
+
+
+def default_batch_runs(runs: int, backend: str = "local") -> int:
+    """Default runs per batch: 4096 locally; on Dask ``runs / 32`` rounded up and clamped
+    to 256..4096, so that every worker gets several tasks.
+
+    The one rule for :func:`~disruptsim.run.simulation.simulate` and ``disruptsim run``.
+    Results do not depend on it, speed does: every batch has a fixed cost (on the 2-core
+    development machine, semiconductors at 10,000 runs took 1.0 s in batches of 4096 and
+    3.4 s in batches of 313), so the local backend takes the largest batch.
+    """
+    if backend == "local":
+        return DEFAULT_BATCH_RUNS
+    return min(DEFAULT_BATCH_RUNS, max(MIN_BATCH_RUNS, -(-runs // TASKS_PER_STUDY)))
 
 
 def batch_bounds(runs: int, batch_runs: int) -> list[tuple[int, int]]:

@@ -3,10 +3,10 @@ frames (:meth:`SimulationResult.runs`, :meth:`SimulationResult.summary`,
 :meth:`SimulationResult.timeseries`) and their files (:meth:`SimulationResult.save`,
 :meth:`SimulationResult.load`).
 
-The summary table is computed in :mod:`disruptsim.summary` (every number is defined in
-``docs/results.md``; the statistics themselves are the pure functions of
-:mod:`disruptsim.metrics`); the files are written and read by
-:mod:`disruptsim.results_io`.
+This module holds the data and its frames. The summary table is computed in
+:mod:`disruptsim.results.summary` (every number is defined in ``docs/results.md``; the
+statistics themselves are the pure functions of :mod:`disruptsim.results.stats`); the
+files are written and read by :mod:`disruptsim.results.io`, imported on first use.
 """
 
 from __future__ import annotations
@@ -19,34 +19,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import metrics as mx
-from .kernel import FIXED, METRICS
-from .results_io import FORMAT_VERSION, check_output_dir, load_result, machine_info, save_result
-from .scenario.model import Scenario
-from .summary import (
-    CVAR_ALPHA,
-    SUMMARY_COLUMNS,
-    SUMMARY_QUANTILES,
-    percentile_label,
-    summary_frame,
-)
+from ..conventions import FIXED, METRICS, SYSTEM
+from ..scenario.model import Scenario
+from . import stats as mx
+from .summary import percentile_label, summary_frame
 
-__all__ = [
-    "BAND_QUANTILES",
-    "CVAR_ALPHA",
-    "FORMAT_VERSION",
-    "SUMMARY_COLUMNS",
-    "SUMMARY_QUANTILES",
-    "SYSTEM",
-    "Comparison",
-    "SimulationResult",
-    "StrategyResult",
-    "check_output_dir",
-    "machine_info",
-]
+__all__ = ["BAND_QUANTILES", "Comparison", "SimulationResult", "StrategyResult"]
 
-SYSTEM = "system"
-"""Product label of the system-level rows."""
 BAND_QUANTILES = (0.05, 0.25, 0.50, 0.75, 0.95)
 """Quantile bands of :meth:`SimulationResult.timeseries` (over the traced runs)."""
 _M = {name: k for k, name in enumerate(METRICS)}
@@ -158,7 +137,7 @@ class Comparison:
         True when the interval excludes zero.
     runs_needed : float
         Rough number of runs for the interval to exclude zero
-        (:func:`disruptsim.metrics.runs_to_separate`, power 0.8).
+        (:func:`disruptsim.results.stats.runs_to_separate`, power 0.8).
     """
 
     strategy: str
@@ -242,7 +221,7 @@ class SimulationResult:
         -------
         pandas.DataFrame
             Columns ``run``, ``product`` (``"system"`` for the system rows) and one
-            column per metric (see :data:`disruptsim.kernel.METRICS`).
+            column per metric (see :data:`disruptsim.conventions.METRICS`).
         """
         s = self._strategy(strategy)
         n, k, _ = s.metrics.shape
@@ -458,6 +437,8 @@ class SimulationResult:
         FileExistsError
             ``directory`` exists, is not empty and ``force`` is False, or it is a file.
         """
+        from .io import save_result
+
         return save_result(self, directory, force=force, report=report)
 
     @classmethod
@@ -469,4 +450,13 @@ class SimulationResult:
         The scenario is re-read from ``scenario.resolved.yaml`` (its ``path`` and
         ``sha256`` are those of the original file, from the manifest).
         """
-        return load_result(directory)
+        from .io import read_result
+
+        parts = read_result(directory)
+        strategies = {
+            name: StrategyResult(**fields) for name, fields in parts.pop("strategies").items()
+        }
+        resolved_yaml = parts.pop("resolved_yaml")
+        result = cls(strategies=strategies, **parts)
+        result._resolved_yaml = resolved_yaml
+        return result

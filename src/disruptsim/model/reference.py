@@ -1,4 +1,4 @@
-"""The readable reference engine: the dynamics of DESIGN section 3 as SimPy processes.
+"""The readable reference engine: the dynamics of ``docs/model.md`` as SimPy processes.
 
 One :class:`ReferenceRun` simulates one run of one strategy, day by day:
 
@@ -13,7 +13,7 @@ One :class:`ReferenceRun` simulates one run of one strategy, day by day:
 
 It reads the resolved :class:`~disruptsim.scenario.schema.World` of the strategy
 (products by name, sources by country) and the same sampled inputs as the numba kernel
-(an :class:`~disruptsim.shocks.EventBatch` and the success draws), and it is written to
+(an :class:`~disruptsim.model.shocks.EventBatch` and the success draws), and it is written to
 be read, not to be fast: it is the twin the kernel is tested against, and the engine of
 exercise mode, where decisions are injected between days (:meth:`ReferenceRun.step`,
 :meth:`ReferenceRun.run_until`, :meth:`ReferenceRun.inject_event`).
@@ -28,16 +28,21 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from .compiler import DOMESTIC, topological_order, whole_days
-from .kernel import METRICS, MITIGATION_PARTS
-from .scenario.model import Scenario
-from .scenario.schema import Product, Reactive
+from ..conventions import (
+    DAYS_PER_YEAR,
+    DOMESTIC,
+    METRICS,
+    MITIGATION_PARTS,
+    SYSTEM,
+    TOL,
+    ramp,
+    whole_days,
+)
+from ..scenario.model import Scenario
+from ..scenario.schema import Product, Reactive
+from .compiler import topological_order
 from .shocks import EventBatch
 
-TOL = 1e-9
-"""A gap counts when it exceeds this fraction of the requirement."""
-SYSTEM = "system"
-"""Key of the system row in the metrics."""
 MIDDAY = 0.5
 UNIT_METRICS = ("diversified_units", "substituted_units", "stock_released_units")
 UNITS = {"diversification": "diversified_units", "substitution": "substituted_units"}
@@ -56,13 +61,6 @@ DAILY = (
     "stock",
 )
 """Daily records of a run (:attr:`ReferenceRun.daily`), each an array ``[T, P]``."""
-
-
-def ramp(k: int, ramp_days: float) -> float:
-    """Share of full value a ramp has reached ``k`` days after it started (0 before)."""
-    if k < 0:
-        return 0.0
-    return min(1.0, (k + 1.0) / (ramp_days + 1.0))
 
 
 @dataclass(frozen=True)
@@ -144,7 +142,7 @@ class ReferenceRun:
         Sampled events of a batch (sampled for this strategy's world).
     success : numpy.ndarray
         ``bool[n, 2, P]`` success draws of the batch (diversification, substitution), products
-        in topological order as in :class:`~disruptsim.compiler.CompiledModel`.
+        in topological order as in :class:`~disruptsim.model.compiler.CompiledModel`.
     run : int
         Index of the run within the batch.
 
@@ -382,7 +380,7 @@ class ReferenceRun:
         totals["min_fulfilment"] = min(totals.get("min_fulfilment", 1.0), p.fulfilment)
         totals["min_stock"] = min(totals.get("min_stock", p.target), p.stock_level)
         if spec.stockpile is not None:
-            holding = spec.stockpile.holding_cost_rate * v * p.stock_level / 365.0
+            holding = spec.stockpile.holding_cost_rate * v * p.stock_level / DAYS_PER_YEAR
             _add(totals, "holding_cost", holding)
         self._record(
             t,
@@ -527,7 +525,7 @@ def simulate_reference(
     """Simulate one run with the reference engine; per-run metrics by product and ``'system'``.
 
     Parameters are those of :class:`ReferenceRun`. The metrics are those of
-    :data:`disruptsim.kernel.METRICS`, with the same conventions as the kernel's output.
+    :data:`disruptsim.conventions.METRICS`, with the same conventions as the kernel's output.
     """
     return ReferenceRun(scenario, strategy, events, success, run).run().metrics()
 

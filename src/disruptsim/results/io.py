@@ -1,6 +1,6 @@
 """Files of a result: the atomic directory writing of
-:meth:`disruptsim.results.SimulationResult.save` and the reading of
-:meth:`disruptsim.results.SimulationResult.load`.
+:meth:`disruptsim.results.result.SimulationResult.save` and the reading of
+:meth:`disruptsim.results.result.SimulationResult.load`.
 
 A result directory holds ``summary.csv``, ``runs.parquet``, ``timeseries.parquet``,
 ``traces.npz``, ``scenario.resolved.yaml``, ``manifest.json`` and, optionally,
@@ -34,14 +34,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ._version import __version__
-from .kernel import METRICS
+from .._version import __version__
+from ..conventions import METRICS, SYSTEM
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .results import SimulationResult
-    from .scenario.model import Scenario
+    from ..scenario.model import Scenario
+    from .result import SimulationResult
 
-__all__ = ["FORMAT_VERSION", "check_output_dir", "load_result", "machine_info", "save_result"]
+__all__ = ["FORMAT_VERSION", "check_output_dir", "machine_info", "read_result", "save_result"]
 
 FORMAT_VERSION = 1
 """Version of the result directory's layout (in ``manifest.json``)."""
@@ -217,7 +217,7 @@ def _write_files(result: SimulationResult, d: Path, report: bool) -> None:
     _write_npz(d / "traces.npz", arrays)
     (d / "scenario.resolved.yaml").write_text(_yaml_text(result), encoding="utf-8")
     if report:
-        from .report import write_report
+        from ..report import write_report
 
         write_report(result, d, summary=summary, timeseries=timeseries)
     sc = result.scenario
@@ -266,7 +266,7 @@ def save_result(
     """Write ``result`` to ``directory`` atomically.
 
     The implementation of :meth:`SimulationResult.save
-    <disruptsim.results.SimulationResult.save>`, which documents the parameters, the
+    <disruptsim.results.result.SimulationResult.save>`, which documents the parameters, the
     files and the errors. Returns ``directory`` as a Path.
     """
     target = Path(directory)
@@ -285,7 +285,7 @@ def save_result(
 
 def _read_scenario(d: Path, manifest: dict[str, Any]) -> Scenario | None:
     try:
-        from . import load_scenario
+        from ..scenario import load_scenario
 
         scenario = load_scenario(d / "scenario.resolved.yaml")
     except Exception as error:  # a result stays readable when its scenario is not
@@ -298,8 +298,11 @@ def _read_scenario(d: Path, manifest: dict[str, Any]) -> Scenario | None:
     return replace(scenario, path=path, sha256=meta.get("sha256"))
 
 
-def load_result(directory: str | Path) -> SimulationResult:
-    """Read a result written by :func:`save_result` (see :meth:`SimulationResult.load`).
+def read_result(directory: str | Path) -> dict[str, Any]:
+    """Read the parts of a result written by :func:`save_result`.
+
+    :meth:`SimulationResult.load <disruptsim.results.result.SimulationResult.load>`
+    builds the result from them (this module imports no result class).
 
     Parameters
     ----------
@@ -307,7 +310,10 @@ def load_result(directory: str | Path) -> SimulationResult:
 
     Returns
     -------
-    SimulationResult
+    dict
+        The keyword arguments of ``SimulationResult`` (``strategies``: a mapping of
+        strategy name to the keyword arguments of ``StrategyResult``) and
+        ``resolved_yaml``, the text of ``scenario.resolved.yaml``.
 
     Raises
     ------
@@ -317,8 +323,6 @@ def load_result(directory: str | Path) -> SimulationResult:
         The manifest is of another format or format version.
     """
     import pyarrow.parquet as pq
-
-    from .results import SYSTEM, SimulationResult, StrategyResult
 
     d = Path(directory)
 
@@ -335,7 +339,7 @@ def load_result(directory: str | Path) -> SimulationResult:
         )
     runs = int(manifest["runs"])
     table = pq.read_table(d / "runs.parquet").to_pandas()
-    strategies: dict[str, StrategyResult] = {}
+    strategies: dict[str, dict[str, Any]] = {}
     with np.load(d / "traces.npz") as npz:
         for k, (name, meta) in enumerate(manifest["strategies"].items()):
             products = tuple(meta["products"])
@@ -345,12 +349,12 @@ def load_result(directory: str | Path) -> SimulationResult:
             order = np.lexsort((code, sub["run"].to_numpy()))
             values = sub[list(METRICS)].to_numpy(dtype=np.float64)[order]
             arrays = {a: npz[f"s{k}.{a}"] if f"s{k}.{a}" in npz.files else None for a in _ARRAYS}
-            strategies[name] = StrategyResult(
-                products=products,
-                metrics=values.reshape(runs, len(labels), len(METRICS)),
-                row_labels=labels,
+            strategies[name] = {
+                "products": products,
+                "metrics": values.reshape(runs, len(labels), len(METRICS)),
+                "row_labels": labels,
                 **arrays,
-            )
+            }
     info = dict(manifest.get("info") or {})
     info.setdefault("units", manifest.get("units", {}))
     meta = manifest["scenario"]
@@ -359,14 +363,13 @@ def load_result(directory: str | Path) -> SimulationResult:
     info.setdefault("scenario_path", meta.get("path"))
     info.setdefault("scenario_sha256", meta.get("sha256"))
     timings = {k: v for k, v in manifest.get("timings", {}).items() if k != "save"}
-    result = SimulationResult(
-        scenario=_read_scenario(d, manifest),
-        seed=int(manifest["seed"]),
-        n_runs=runs,
-        strategies=strategies,
-        generator=manifest["generator"],
-        timings=timings,
-        info=info,
-    )
-    result._resolved_yaml = (d / "scenario.resolved.yaml").read_text(encoding="utf-8")
-    return result
+    return {
+        "scenario": _read_scenario(d, manifest),
+        "seed": int(manifest["seed"]),
+        "n_runs": runs,
+        "strategies": strategies,
+        "generator": manifest["generator"],
+        "timings": timings,
+        "info": info,
+        "resolved_yaml": (d / "scenario.resolved.yaml").read_text(encoding="utf-8"),
+    }

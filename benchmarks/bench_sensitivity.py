@@ -4,8 +4,10 @@ map: 880 (parameter set, strategy) arms over the same futures, as one stream of 
 
 Prints the wall time of each stage (building and validating the variants, compiling
 arrays, sampling shocks, the kernel, the SALib analysis) and checks that the numba
-kernel was compiled once (its dispatcher holds one signature). ``--quick``: r = 4 and
-500 runs. Writes benchmarks/results/bench_sensitivity[-quick].json.
+kernel was compiled once (its dispatcher holds one signature). The machine is shared:
+the CPU time of the process over the numba threads is printed beside the wall time, as
+the time the study takes on that many otherwise idle cores. ``--quick``: r = 4 and 500
+runs. Writes benchmarks/results/bench_sensitivity[-quick].json.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import time
 
 import _common
+import numba
 
 import disruptsim as ds
 from disruptsim.model import kernel
@@ -57,7 +60,7 @@ def main() -> None:
     sc = ds.load_scenario(synthetic_scenario(50, 15, 730))
     uncertain = parameters(sc)
     ds.simulate(sc, runs=8, seed=0)  # imports and the kernel's compilation (or cache load)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     res = ds.sensitivity(
         sc,
         uncertain,
@@ -68,7 +71,8 @@ def main() -> None:
         trajectories=r,
         strategies=strategies,
     )
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    threads = numba.get_num_threads()
     n_sets = len(res.samples)
     n_strategies = len(strategies) if strategies else len(sc.strategies)
     signatures = len(kernel.run_batch.signatures)
@@ -90,6 +94,11 @@ def main() -> None:
             ["stage", "wall s"],
             stages,
         )
+    )
+    con.print(
+        f"CPU time of this process: {cpu:.0f} s over {threads} numba threads, i.e. {cpu / threads:.0f} s "
+        f"of wall time on {threads} otherwise idle cores (wall {wall:.0f} s here, load average "
+        f"{info['load_average'][0]:.1f} at the start)"
     )
     con.print(f"kernel signatures after the study: {signatures} (1: no recompilation per variant)")
     arms = int(t["arms_simulated"])  # distinct (parameter set, strategy) pairs simulated
@@ -122,6 +131,9 @@ def main() -> None:
                 "horizon_days": 730,
             },
             "wall_s": wall,
+            "cpu_s": cpu,
+            "numba_threads": threads,
+            "cpu_s_per_thread": cpu / threads,
             "stages_s": {name: value for name, value in stages},
             "kernel_signatures": signatures,
             "arms_simulated": arms,

@@ -345,27 +345,51 @@ def tornado_figure(r: SensitivityResult) -> Figure:
     return fig
 
 
-def flip_figure(r: SensitivityResult) -> Figure:
-    """The ranking-flip map: each parameter set's value of each parameter, coloured by the
-    best strategy of that set."""
+def flip_figure(r: SensitivityResult, bins: int = 5) -> Figure:
+    """The ranking-flip map: per parameter, the share of parameter sets whose best strategy
+    is each strategy, against the parameter's value (Morris: its grid levels; Sobol: ``bins``
+    equal-width bins). A parameter whose bars change colour along its range moves the best
+    strategy; the ``flips`` table says by how many one-parameter steps."""
     s = r.samples
     strategies = sorted(set(s.best))
     colors = strategy_colors(strategies)
-    fig = Figure(figsize=(8, 0.35 * len(r.parameters) + 1.8), layout="constrained")
-    ax = fig.subplots()
-    for i, name in enumerate(r.parameters):
-        col = s[name]
-        span = (col.max() - col.min()) or 1.0
-        x = (col - col.min()) / span
+    k = len(r.parameters)
+    ncols = min(3, k)
+    nrows = -(-k // ncols)
+    fig = Figure(figsize=(3.6 * ncols, 2.4 * nrows + 0.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
+    for ax, name in zip(axes, r.parameters, strict=False):
+        col = s[name].to_numpy()
+        levels = np.unique(col)
+        if len(levels) <= max(bins, 8):
+            centres, index = levels, np.searchsorted(levels, col)
+        else:
+            edges = np.linspace(col.min(), col.max(), bins + 1)
+            index = np.clip(np.searchsorted(edges, col, side="right") - 1, 0, bins - 1)
+            centres = (edges[:-1] + edges[1:]) / 2
+        width = (centres[-1] - centres[0]) / max(len(centres), 2) * 0.8 or 1.0
+        bottom = np.zeros(len(centres))
         for st in strategies:
-            m = s.best == st
-            ax.scatter(
-                x[m], np.full(m.sum(), i), color=colors[st], s=14, label=st if i == 0 else None
+            share = np.array(
+                [
+                    ((index == j) & (s.best == st)).sum() / max((index == j).sum(), 1)
+                    for j in range(len(centres))
+                ]
             )
-    ax.set_yticks(range(len(r.parameters)), r.parameters, fontsize=7)
-    ax.set_xlabel("parameter value (0 = low end of its range, 1 = high end)")
-    ax.legend(
-        fontsize=7, title="best strategy", title_fontsize=7, loc="upper left", bbox_to_anchor=(1, 1)
+            ax.bar(centres, share, width=width, bottom=bottom, color=colors[st], label=st)
+            bottom += share
+        ax.set_title(name, fontsize=8)
+        ax.set_ylim(0, 1)
+        ax.tick_params(labelsize=7)
+    for ax in axes[k:]:
+        ax.set_visible(False)
+    axes[0].set_ylabel("share of parameter sets", fontsize=8)
+    fig.legend(
+        *axes[0].get_legend_handles_labels(),
+        title="best strategy",
+        fontsize=7,
+        title_fontsize=7,
+        loc="outside right upper",
     )
     return fig
 

@@ -472,3 +472,28 @@ def test_paths_into_distributions_and_sources(example):
     api = sc.world().products["api"]
     assert api.sources["CHN"].share == 0.5 and api.sources["domestic"].share == 0.2
     assert api.sources["IND"].exposure == data["products"]["api"]["sources"]["IND"]["exposure"]
+
+
+@pytest.mark.parametrize(
+    ("lever", "option"),
+    [
+        ("reshoring.share", {"reshoring": {"from": "CHN", "share": 0.0, "build_days": 0.0}}),
+        (
+            "diversification.max_share",
+            {"diversification": {"max_share": 0.0, "exposure": {"USA": 1.0}}},
+        ),
+    ],
+)
+def test_share_levers_against_one_outage_have_the_closed_form(lever, option):
+    """With a stock of S days, zero shortage over an outage of L days needs the extra supply
+    share s = 1 - c/d - S/L (here 1 - 0.4 - 30/100 = 0.3)."""
+    data = thaw(outage(40.0, 100).data)
+    product = data["products"]["x"]
+    product["stockpile"] = {"initial_days": 30.0}
+    data["strategies"] = {"lever": {"products": {"x": option}}}
+    sc = ds.load_scenario(data)
+    res = ds.size(
+        sc, "x", lever=lever, strategy="lever", target="p_shortage<=0", runs=10, tolerance=1e-4
+    )
+    assert res.feasible
+    assert 0.3 <= res.level <= 0.3 + 1e-4

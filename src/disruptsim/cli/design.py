@@ -46,22 +46,20 @@ Scheduler = Annotated[
 
 
 def design_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """DesignError, a bad strategy or an existing output file -> message, exit 2."""
+    """A bad path, value, target or argument, an unusable Dask backend or an existing
+    output file -> one message on stderr, exit 2."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from ..design.paths import DesignError
+        from ..errors import ArgumentError
+        from ..run.distributed import BackendError
 
         try:
             return command(*args, **kwargs)
-        except (DesignError, FileExistsError) as error:
+        except (DesignError, ArgumentError, BackendError, FileExistsError) as error:
             typer.echo(f"disruptsim: {error}", err=True)
             raise typer.Exit(EXIT_INPUT) from None
-        except ValueError as error:
-            if "unknown strategy" in str(error) or "backend" in str(error):
-                typer.echo(f"disruptsim: {error}", err=True)
-                raise typer.Exit(EXIT_INPUT) from None
-            raise
 
     return wrapper
 

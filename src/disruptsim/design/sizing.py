@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..scenario.model import Scenario
-from .page import figure_html, figure_png, page, table_html, write_atomic
+from .page import escape, figure_html, figure_png, page, table_html, write_atomic
 from .paths import DesignError, parse_path, variant
 from .study import run_variants
 
@@ -412,7 +412,7 @@ def render_sizing(r: SizingResult) -> str:
         ("Runs", f"{r.runs:,d} per level, the same futures for every level"),
         ("Seed", str(r.seed)),
     ]
-    body = ["<h2>Answer</h2>", f"<p class=note>{page_escape(r.message)}</p>"]
+    body = ["<h2>Answer</h2>", f"<p class=note>{escape(r.message)}</p>"]
     body.append(
         figure_html(
             figure_png(sizing_figure(r)),
@@ -423,9 +423,3 @@ def render_sizing(r: SizingResult) -> str:
     body.append("<h2>Levels evaluated</h2>")
     body.append(table_html(r.levels, {c: ".4g" for c in r.levels.columns}))
     return page(f"Sizing: {r.lever} of {r.product}", meta, body)
-
-
-def page_escape(text: str) -> str:
-    from .page import escape
-
-    return escape(text)

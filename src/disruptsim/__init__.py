@@ -17,6 +17,10 @@ _LAZY = {
     "simulate": ("disruptsim.run.simulation", "simulate"),
     "SimulationResult": ("disruptsim.results.result", "SimulationResult"),
     "BackendError": ("disruptsim.run.distributed", "BackendError"),
+    "screen": ("disruptsim.screening", "screen"),
+    "draft_scenario": ("disruptsim.screening", "draft_scenario"),
+    "load_situation": ("disruptsim.model.situation", "load_situation"),
+    "Situation": ("disruptsim.model.situation", "Situation"),
     "sweep": ("disruptsim.design", "sweep"),
     "size": ("disruptsim.design", "size"),
     "sensitivity": ("disruptsim.design", "sensitivity"),
@@ -25,13 +29,19 @@ _LAZY = {
 
 if TYPE_CHECKING:  # pragma: no cover
     from .design import DesignError, sensitivity, size, sweep
+    from .model.situation import Situation, load_situation
     from .results.result import SimulationResult
     from .run.distributed import BackendError
     from .run.simulation import simulate
     from .scenario import Scenario, load_scenario
+    from .screening import draft_scenario, screen
 
 
 def __getattr__(name: str):
+    if name == "examples":
+        value = import_module("disruptsim.examples")
+        globals()[name] = value
+        return value
     try:
         module, attr = _LAZY[name]
     except KeyError:
@@ -42,7 +52,7 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return sorted([*globals(), *_LAZY])
+    return sorted([*globals(), *_LAZY, "examples"])
 
 
 __all__ = [
@@ -51,8 +61,13 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SimulationResult",
+    "Situation",
     "__version__",
+    "draft_scenario",
+    "examples",
     "load_scenario",
+    "load_situation",
+    "screen",
     "sensitivity",
     "simulate",
     "size",

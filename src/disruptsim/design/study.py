@@ -124,9 +124,12 @@ def run_variants(
     -------
     StudyRuns
     """
-    from ..run.simulation import _check_arguments, _select_strategies
+    from ..run.simulation import _select_strategies, check_arguments
 
-    _check_arguments(runs, batch_runs, 0, threads, backend, scheduler, "system")
+    check_arguments(
+        runs, batch_runs, 0, threads, backend, scheduler, "system", seed=seed,
+        strategies=strategies, progress=progress,
+    )  # fmt: skip
     base = variants[0]
     names = tuple(_select_strategies(base, strategies))
     for v in variants[1:]:

@@ -9,14 +9,16 @@ depend on the sampled shocks.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ..conventions import DAYS_PER_YEAR, DOMESTIC, ramp, whole_days
+from ..scenario.checks import restraint_unit_cost
 from ..scenario.model import Scenario
-from ..scenario.schema import Reactive, World
+from ..scenario.schema import Product, Reactive, World
 
 #: Largest deviation from 1 of a product's shares that the kernel accepts.
 SHARE_TOLERANCE = 1e-9
@@ -67,6 +69,19 @@ class KernelModel(NamedTuple):
     quiet_premium: np.ndarray  # f8[T+1, P], prefix sums of quiet-day source premiums
     quiet_opex: np.ndarray  # f8[T+1, P], prefix sums of quiet-day reshoring opex
     quiet_holding: np.ndarray  # f8[P], holding cost per quiet day (full stock)
+    in_amount: np.ndarray  # f8[I], units of the input per unit of domestic production
+    dom_share: np.ndarray  # f8[T, P], domestic production share (reshoring included)
+    rs_count: int  # products with demand restraint (0: the kernel skips it)
+    rs_lag: np.ndarray  # i8[P], days from the first disruption to the start (>= 1)
+    rs_duration: np.ndarray  # i8[P], days in force
+    rs_ramp: np.ndarray  # f8[P]
+    rs_max: np.ndarray  # f8[P], share of final demand (0: no restraint)
+    rs_unit_cost: np.ndarray  # f8[P], euros per unit of final demand forgone
+    rc_frac: np.ndarray  # f8[T, P], recycling capacity, share of requirement
+    rc_premium: np.ndarray  # f8[P], per recycled unit, fraction of unit_value
+    rc_capex: np.ndarray  # f8[P]
+    quiet_recycled: np.ndarray  # f8[T+1, P], prefix sums of quiet-day recycled units
+    quiet_rc_opex: np.ndarray  # f8[T+1, P], prefix sums of quiet-day recycling opex
 
 
 @dataclass(frozen=True)
@@ -151,7 +166,51 @@ def _csr(rows: list[list]) -> tuple[np.ndarray, list]:
     return ptr, [x for r in rows for x in r]
 
 
-def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> CompiledModel:
+def restraint_arrays(products: list[Product], T: int) -> dict[str, Any]:
+    """The ``rs_*`` arrays of demand restraint (docs/model.md, "Demand restraint")."""
+    P = len(products)
+    out: dict[str, Any] = {
+        "rs_lag": np.ones(P, dtype=np.int64),
+        "rs_duration": np.zeros(P, dtype=np.int64),
+        "rs_ramp": np.zeros(P),
+        "rs_max": np.zeros(P),
+        "rs_unit_cost": np.zeros(P),
+    }
+    count = 0
+    for i, p in enumerate(products):
+        r = p.demand_restraint
+        if r is None or r.max_share <= 0:
+            continue
+        count += 1
+        out["rs_lag"][i] = max(1, whole_days(r.lag_days))
+        out["rs_duration"][i] = T if r.duration_days is None else whole_days(r.duration_days)
+        out["rs_ramp"][i] = r.ramp_days
+        out["rs_max"][i] = r.max_share
+        out["rs_unit_cost"][i] = restraint_unit_cost(p)
+    out["rs_count"] = count
+    return out
+
+
+def recycling_share(products: list[Product], T: int, decided_day: int = 0) -> np.ndarray:
+    """``rc_frac[t, i]``: recycling capacity of product i on day t, a share of requirement
+    ramping to ``share`` from day ``decided_day + build_days`` (docs/model.md, "Recycling")."""
+    days = np.arange(T, dtype=np.float64)
+    frac = np.zeros((T, len(products)))
+    for i, p in enumerate(products):
+        r = p.recycling
+        if r is not None:
+            start = decided_day + whole_days(r.build_days)
+            frac[:, i] = r.share * ramp(days - start, r.ramp_days)
+    return frac
+
+
+def compile_strategy(
+    scenario: Scenario,
+    strategy: str = "baseline",
+    *,
+    decided_day: int = 0,
+    extra_events: Sequence[Any] = (),
+) -> CompiledModel:
     """Compile one strategy of a scenario into flat arrays.
 
     Parameters
@@ -160,6 +219,14 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
         A scenario from :func:`disruptsim.load_scenario`.
     strategy : str, default "baseline"
         Name of the strategy to compile.
+    decided_day : int, default 0
+        Day the strategy is decided: reshoring starts building then, and stock targets
+        are set from that day's requirement (simulating from a situation,
+        ``docs/scenario-reference.md``).
+    extra_events : sequence, default ()
+        Further event kinds after the hazards and shocks (the events in force of a
+        situation), each with ``countries`` (multiplier per country), ``products``
+        (None: every product) and ``name``.
 
     Returns
     -------
@@ -211,7 +278,8 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
                 codes.append(DOMESTIC)
             resh_dom[i] = n_src + codes.index(DOMESTIC)
             r = p.reshoring
-            resh_frac[:, i] = r.share * ramp(days - whole_days(r.build_days), r.ramp_days)
+            build = decided_day + whole_days(r.build_days)
+            resh_frac[:, i] = r.share * ramp(days - build, r.ramp_days)
             resh_premium[i] = r.unit_cost_premium
             resh_capex[i] = r.capex
         src_rows.append(row)
@@ -234,6 +302,9 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
     in_product = np.array([j for j, _ in ins], dtype=np.int64)
 
     # Domestic share of each product per day, then requirements downstream-to-upstream.
+    # Recycling displaces every source pro rata and needs no inputs.
+    rc_frac = recycling_share(products, T, decided_day)
+    recycles = [i for i, p in enumerate(products) if p.recycling is not None]
     dom_share = np.zeros((T, P))
     for i in range(P):
         for s in range(src_ptr[i], src_ptr[i + 1]):
@@ -241,6 +312,8 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
                 dom_share[:, i] += src_share[s]
         if resh_dom[i] >= 0:
             dom_share[:, i] += resh_frac[:, i]
+    for i in recycles:
+        dom_share[:, i] *= 1.0 - rc_frac[:, i]
     final_demand = np.array([p.final_demand_per_day for p in products], dtype=np.float64)
     requirement = np.tile(final_demand, (T, 1))
     for h in reversed(range(P)):
@@ -258,7 +331,7 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
     for i, p in enumerate(products):
         sp = p.stockpile
         if sp is not None:
-            stock_target[i] = sp.initial_days * requirement[0, i]
+            stock_target[i] = sp.initial_days * requirement[min(decided_day, T - 1), i]
             stock_release[i] = sp.max_release_days_per_day
             stock_refill[i] = sp.refill_days_per_day
             stock_holding[i] = sp.holding_cost_rate
@@ -288,12 +361,13 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
                 rx_exp_rows[kind * P + i] = [(cidx[c], w) for c, w in rx.exposure.items() if w > 0]
     rx_exp_ptr, rx_exps = _csr(rx_exp_rows)
 
-    events = (*world.hazards, *world.shocks)
+    events = (*world.hazards, *world.shocks, *extra_events)
     haz_mult = np.zeros((len(events), len(countries)))
     haz_products = np.zeros((len(events), P), dtype=np.bool_)
     for h, ev in enumerate(events):
         for c, m in ev.countries.items():
-            haz_mult[h, cidx[c]] = m
+            if c in cidx:  # a country no source draws on (an explicit situation event)
+                haz_mult[h, cidx[c]] = m
         if ev.products is None:
             haz_products[h, :] = True
         else:
@@ -310,6 +384,7 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
         for kind in (DIVERSIFICATION, SUBSTITUTION):
             for c, _ in rx_exp_rows[kind * P + i]:
                 reach[c, i] = True
+    reach[home, recycles] = True
     haz_exposes = haz_products & ((haz_mult > 0) @ reach)
 
     # Quiet days (no shock active anywhere, every stock full): everything is delivered
@@ -328,6 +403,15 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
     quiet_premium[1:] = np.cumsum(premium_day, axis=0)
     quiet_opex = np.zeros((T + 1, P))
     quiet_opex[1:] = np.cumsum(opex_day, axis=0)
+    rc_premium = np.array([p.recycling.unit_cost_premium if p.recycling else 0.0 for p in products])
+    recycled_day = rc_frac * requirement
+    for i in recycles:
+        quiet_premium[1:, i] = np.cumsum(premium_day[:, i] * (1.0 - rc_frac[:, i]))
+        quiet_opex[1:, i] = np.cumsum(opex_day[:, i] * (1.0 - rc_frac[:, i]))
+    quiet_recycled = np.zeros((T + 1, P))
+    quiet_recycled[1:] = np.cumsum(recycled_day, axis=0)
+    quiet_rc_opex = np.zeros((T + 1, P))
+    quiet_rc_opex[1:] = np.cumsum(recycled_day * unit_value * rc_premium, axis=0)
     quiet_holding = stock_holding * unit_value * stock_target / DAYS_PER_YEAR
 
     f8 = np.float64
@@ -371,9 +455,19 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
         quiet_premium=quiet_premium,
         quiet_opex=quiet_opex,
         quiet_holding=quiet_holding,
+        in_amount=np.array([a for _, a in ins], dtype=f8),
+        dom_share=np.ascontiguousarray(dom_share),
+        **restraint_arrays(products, T),
+        rc_frac=np.ascontiguousarray(rc_frac),
+        rc_premium=rc_premium,
+        rc_capex=np.array([p.recycling.capex if p.recycling else 0.0 for p in products]),
+        quiet_recycled=quiet_recycled,
+        quiet_rc_opex=quiet_rc_opex,
     )
-    hazard_names = tuple(h.name for h in world.hazards) + tuple(
-        s.name or f"shock {k}" for k, s in enumerate(world.shocks)
+    hazard_names = (
+        tuple(h.name for h in world.hazards)
+        + tuple(s.name or f"shock {k}" for k, s in enumerate(world.shocks))
+        + tuple(e.name for e in extra_events)
     )
     return CompiledModel(
         strategy=strategy,

@@ -42,6 +42,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ..model.situation import Situation
 from ..scenario.model import Scenario
 from .engine import (
     DEFAULT_BATCH_RUNS,
@@ -495,6 +496,7 @@ def simulate_distributed(
     connect_timeout: float = CONNECT_TIMEOUT_S,
     worker_timeout: float = WORKER_TIMEOUT_S,
     keep: str = "all",
+    situation: Situation | None = None,
 ) -> tuple[dict[str, StrategyAccumulator], Timings]:
     """Simulate ``runs`` runs of every strategy on a Dask cluster.
 
@@ -503,7 +505,7 @@ def simulate_distributed(
 
     Parameters
     ----------
-    scenario, runs, seed, strategies, batch_runs, trace_runs, keep
+    scenario, runs, seed, strategies, batch_runs, trace_runs, keep, situation
         As for :func:`disruptsim.run.engine.simulate_local`; each batch is one task.
     scheduler : None, str, distributed.Client or cluster, optional
         Where to run (see :func:`connect`); None starts and stops a LocalCluster.
@@ -534,7 +536,9 @@ def simulate_distributed(
         Dask missing, scheduler unreachable, no worker, version mismatch, workers dying.
     """
     _distributed()
-    plan, acc, timings = prepare_study(scenario, runs, seed, strategies, trace_runs, keep)
+    plan, acc, timings = prepare_study(
+        scenario, runs, seed, strategies, trace_runs, keep, situation
+    )
     stream_distributed(
         plan,
         acc,

@@ -19,6 +19,7 @@ from ..conventions import N_METRICS, SYSTEM
 from ..model import kernel
 from ..model.compiler import CompiledModel, compile_strategy
 from ..model.shocks import EventBatch, ShockSampler
+from ..model.situation import Situation, StartState, start_state
 from ..scenario.model import Scenario
 
 DEFAULT_BATCH_RUNS = 4096
@@ -103,6 +104,7 @@ class BatchOutput:
     sum_gap: np.ndarray
     sum_short: np.ndarray
     sum_stock_deficit: np.ndarray
+    snap_stock: np.ndarray | None = None  # f8[n, P], stocks at the start of snap_day
 
 
 def lanes_for(n_runs: int) -> int:
@@ -111,26 +113,41 @@ def lanes_for(n_runs: int) -> int:
 
 
 def run_strategy_batch(
-    model: CompiledModel, events: EventBatch, success: np.ndarray, n_trace: int
+    model: CompiledModel,
+    events: EventBatch,
+    success: np.ndarray,
+    n_trace: int,
+    start: StartState | None = None,
+    snap_day: int = -1,
+    trace_into: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> BatchOutput:
-    """Run the kernel on one batch of one strategy; runs ``k < n_trace`` are traced."""
+    """Run the kernel on one batch of one strategy; runs ``k < n_trace`` are traced.
+
+    ``start``: the start state (default: day 0, full stocks); traced days before it are NaN.
+    ``snap_day``: also keep every run's stocks at the start of that day
+    (:attr:`BatchOutput.snap_stock`, NaN for a run that starts after it).
+    ``trace_into``: float32 arrays ``[n_trace, T, P]`` (views of the study's traces) that the
+    traced runs write into directly, saving a copy of the largest outputs.
+    """
+    if start is None:
+        start = start_state(None, model)
     n = events.n_runs
     T, P = model.horizon_days, model.n_products
     lanes = lanes_for(n)
     out = np.empty((n, P + 1, N_METRICS))
-    trace_phi = np.empty((max(n_trace, 1), T, P), dtype=np.float32)
-    trace_stock = np.empty((max(n_trace, 1), T, P), dtype=np.float32)
+    if trace_into is not None and n_trace > 0:
+        trace_phi, trace_stock = trace_into
+        assert trace_phi.shape == trace_stock.shape == (n_trace, T, P)
+    else:
+        trace_phi = np.empty((max(n_trace, 1), T, P), dtype=np.float32)
+        trace_stock = np.empty((max(n_trace, 1), T, P), dtype=np.float32)
     acc_gap = np.zeros((lanes, T, P), dtype=np.int64)
     acc_short = np.zeros((lanes, T, P + 1), dtype=np.int64)
     acc_stock = np.zeros((lanes, T, P), dtype=np.int64)
+    snap_stock = np.full((n if snap_day >= 0 else 1, P), np.nan)
     kernel.run_batch(
         model.arrays,
-        events.ptr,
-        events.hazard,
-        events.start,
-        events.end,
-        events.recovery,
-        events.severity,
+        events,
         success,
         out,
         n_trace,
@@ -139,7 +156,13 @@ def run_strategy_batch(
         acc_gap,
         acc_short,
         acc_stock,
+        start,
+        snap_day,
+        snap_stock,
     )
+    if start.day:
+        trace_phi[:, : start.day] = np.nan
+        trace_stock[:, : start.day] = np.nan
     return BatchOutput(
         metrics=out,
         trace_phi=trace_phi[:n_trace],
@@ -147,6 +170,7 @@ def run_strategy_batch(
         sum_gap=acc_gap.sum(axis=0),
         sum_short=acc_short.sum(axis=0),
         sum_stock_deficit=acc_stock.sum(axis=0),
+        snap_stock=snap_stock if snap_day >= 0 else None,
     )
 
 
@@ -174,7 +198,12 @@ class Timings:
     extra: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, float]:
-        return {"compile": self.compile, "sampling": self.sampling, "kernel": self.kernel, **self.extra}
+        return {
+            "compile": self.compile,
+            "sampling": self.sampling,
+            "kernel": self.kernel,
+            **self.extra,
+        }
 
 
 def default_batch_runs(runs: int, backend: str = "local") -> int:
@@ -207,6 +236,8 @@ class BatchPlan:
     trace_runs: int
     keep: str = "all"
     rows: dict[str, np.ndarray] = field(default_factory=dict)
+    situation: Situation | None = None
+    starts: dict[str, StartState] = field(default_factory=dict)
     daily: bool = True
     """False: batches return per-run metrics only (no daily sums), for studies of many
     variants that keep statistics per run (``disruptsim.design``)."""
@@ -220,23 +251,42 @@ class BatchPlan:
         trace_runs: int,
         keep: str = "all",
         runs: int = 0,
+        situation: Situation | None = None,
     ) -> BatchPlan:
-        """Compile the strategies and resolve which per-run rows to keep (see :func:`kept_rows`)."""
+        """Compile the strategies and resolve which per-run rows to keep (see :func:`kept_rows`).
+
+        With a ``situation``, strategies are compiled as decided on its ``decided_day`` and
+        every run starts from its state (:func:`disruptsim.situation.start_state`).
+        """
         names = tuple(strategies)
-        models = {name: compile_strategy(scenario, name) for name in names}
+        if situation is None:
+            models = {name: compile_strategy(scenario, name) for name in names}
+        else:
+            models = {name: situation.compile(scenario, name) for name in names}
         keep = resolve_keep(keep, models, runs)
         rows = {name: kept_rows(models[name], keep) for name in names}
-        return cls(scenario, names, models, ShockSampler(scenario, seed), trace_runs, keep, rows)
+        starts = {name: start_state(situation, models[name]) for name in names}
+        sampler = ShockSampler(scenario, seed)
+        return cls(scenario, names, models, sampler, trace_runs, keep, rows, situation, starts)
 
 
-def simulate_batch(plan: BatchPlan, run_start: int, run_stop: int, timings: Timings | None = None) -> dict[str, BatchOutput]:
+def simulate_batch(
+    plan: BatchPlan,
+    run_start: int,
+    run_stop: int,
+    timings: Timings | None = None,
+    acc: dict[str, StrategyAccumulator] | None = None,
+) -> dict[str, BatchOutput]:
     """Simulate runs ``run_start..run_stop-1`` of every strategy (a pure function of its inputs).
 
     Events are sampled once per distinct set of hazards and shocks, so strategies that do
-    not change hazards see the very same events (common random numbers).
+    not change hazards see the very same events (common random numbers). With ``acc`` (in
+    this process), traced runs write their trajectories straight into the accumulators.
     """
     timings = timings if timings is not None else Timings()
     shared: list[tuple[object, EventBatch]] = []
+    situation = plan.situation
+    day = 0 if situation is None else situation.day
     n_trace = max(0, min(run_stop, plan.trace_runs) - run_start)
     outputs = {}
     for name in plan.strategies:
@@ -245,11 +295,22 @@ def simulate_batch(plan: BatchPlan, run_start: int, run_stop: int, timings: Timi
         key = (world.hazards, world.shocks)
         events = next((ev for k, ev in shared if k == key), None)
         if events is None:
-            events = plan.sampler.events(world, run_start, run_stop)
+            in_force = (
+                () if situation is None else situation.events_for(world, plan.scenario.baseline)
+            )
+            events = plan.sampler.events(world, run_start, run_stop, day, in_force)
             shared.append((key, events))
         success = plan.sampler.success(plan.models[name], run_start, run_stop)
         t2 = time.perf_counter()
-        out = run_strategy_batch(plan.models[name], events, success, n_trace)
+        into = None
+        if acc is not None and n_trace > 0:
+            into = tuple(
+                a[run_start : run_start + n_trace]
+                for a in (acc[name].trace_phi, acc[name].trace_stock)
+            )
+        out = run_strategy_batch(
+            plan.models[name], events, success, n_trace, plan.starts.get(name), trace_into=into
+        )
         rows = plan.rows.get(name)
         if rows is not None and len(rows) < out.metrics.shape[1]:
             out.metrics = np.ascontiguousarray(out.metrics[:, rows, :])
@@ -281,11 +342,12 @@ def prepare_study(
     strategies: Sequence[str],
     trace_runs: int,
     keep: str,
+    situation: Situation | None = None,
 ) -> tuple[BatchPlan, dict[str, StrategyAccumulator], Timings]:
     """Compile the plan and allocate the accumulators of a study (timed as ``compile``)."""
     timings = Timings()
     t0 = time.perf_counter()
-    plan = BatchPlan.build(scenario, seed, strategies, trace_runs, keep, runs)
+    plan = BatchPlan.build(scenario, seed, strategies, trace_runs, keep, runs, situation)
     acc = new_accumulators(plan, runs)
     timings.compile = time.perf_counter() - t0
     return plan, acc, timings
@@ -302,9 +364,15 @@ def simulate_local(
     threads: int | None = None,
     progress: Callable[[int], None] | None = None,
     keep: str = "all",
+    situation: Situation | None = None,
 ) -> tuple[dict[str, StrategyAccumulator], Timings]:
-    """Simulate ``runs`` runs of every strategy in this process (numba threads)."""
-    plan, acc, timings = prepare_study(scenario, runs, seed, strategies, trace_runs, keep)
+    """Simulate ``runs`` runs of every strategy in this process (numba threads).
+
+    With a ``situation``, every run starts from it (see :class:`BatchPlan`).
+    """
+    plan, acc, timings = prepare_study(
+        scenario, runs, seed, strategies, trace_runs, keep, situation
+    )
     stream_local(plan, acc, runs, batch_runs, timings, threads=threads, progress=progress)
     return acc, timings
 
@@ -322,10 +390,11 @@ def stream_local(
 ) -> None:
     """Run a prepared plan batch by batch, merging each strategy's output into ``acc``
     (with :func:`merge_batch`, or ``merge(acc[name], batch, run_start)``)."""
+    direct = acc if merge is None else None  # traces straight into StrategyAccumulators
     merge = merge_batch if merge is None else merge
     with numba_threads(threads):
         for r0, r1 in batch_bounds(runs, batch_runs):
-            for name, batch in simulate_batch(plan, r0, r1, timings).items():
+            for name, batch in simulate_batch(plan, r0, r1, timings, direct).items():
                 merge(acc[name], batch, r0)
             if progress is not None:
                 progress(r1 - r0)
@@ -336,7 +405,7 @@ def merge_batch(acc: StrategyAccumulator, batch: BatchOutput, run_start: int) ->
     n = batch.metrics.shape[0]
     acc.metrics[run_start : run_start + n] = batch.metrics
     k = batch.trace_phi.shape[0]
-    if k:
+    if k and not np.may_share_memory(acc.trace_phi, batch.trace_phi):  # else written in place
         acc.trace_phi[run_start : run_start + k] = batch.trace_phi
         acc.trace_stock[run_start : run_start + k] = batch.trace_stock
     acc.sum_gap += batch.sum_gap

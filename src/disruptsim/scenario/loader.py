@@ -9,12 +9,14 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from ..errors import Problem, ScenarioError
+from .bounds import bound_issues, magnitude_issues, top_bound_issues, warning_issues
 from .checks import (
     WORLD_KEYS,
     Countries,
@@ -158,7 +160,7 @@ def _by_hazard_name(
     return view_changes, {**merged, "hazards": view_hazards}, renamed
 
 
-class _Report:
+class Report:
     """Collects issues as :class:`Problem` objects located in the document."""
 
     def __init__(self, document: Document):
@@ -183,8 +185,11 @@ class _Report:
         if problem not in self.problems:
             self.problems.append(problem)
 
-    def add_strategy(self, name: str, override: Any, merged: Any, issues: list[Issue]) -> None:
-        """Issues of one strategy, at the override if it holds the path, else the baseline."""
+    def add_strategy(
+        self, name: str, override: Any, merged: Any, issues: list[Issue], inherited: bool = True
+    ) -> None:
+        """Issues of one strategy, at the override if it holds the path, else the baseline
+        (``inherited=False``: only those the override holds)."""
         known = {(p.path, p.message) for p in self.problems}
         base = ("strategies", name)
         for path, message in issues:
@@ -197,7 +202,7 @@ class _Report:
                 if " sum to " in message:
                     message += _merge_hint(_get(self.document.data, path), _get(override, path))
                 self.put((*base, *path), f"strategy {name!r}: {message}")
-            elif (format_path(path), message) not in known:  # inherited from the baseline
+            elif inherited and (format_path(path), message) not in known:  # from the baseline
                 self.put(path, f"strategy {name!r}: {message}")
 
     def raise_if_any(self) -> None:
@@ -291,11 +296,16 @@ def _best_effort_world(data: Mapping[str, Any]) -> tuple[World | None, list[Issu
 
 def _resolve(document: Document, path: Path | None) -> Scenario:
     data = document.data
-    report = _Report(document)
-    report.add(finite_issues(data))
+    report = Report(document)
+    number_issues = finite_issues(data) + magnitude_issues(data)
+    report.add(number_issues)
     scenario_file, issues = _validate(ScenarioFile, data)
     report.add(issues)
     report.add(top_issues(data))
+    report.add(top_bound_issues(data))
+    # The scale of costs is only checked when every number is finite and of bounded size.
+    horizon = data.get("horizon_days") if not number_issues else None
+    cautions = Report(document)
 
     regions = data.get("regions")
     countries = Countries(regions if isinstance(regions, dict) else ())
@@ -303,6 +313,8 @@ def _resolve(document: Document, path: Path | None) -> Scenario:
     baseline, _ = _best_effort_world(world_data)  # its errors are among the file's
     if baseline is not None:
         report.add(world_issues(baseline, countries))
+        report.add(bound_issues(baseline, horizon))
+        cautions.add(warning_issues(baseline))
 
     worlds: dict[str, tuple[str, World | None]] = {BASELINE: (BASELINE_DESCRIPTION, baseline)}
     strategies = data.get("strategies")
@@ -330,9 +342,14 @@ def _resolve(document: Document, path: Path | None) -> Scenario:
         merged = deep_merge(world_data, changes)
         world, issues = _best_effort_world(merged)
         if world is not None:
-            issues += world_issues(world, countries)
-        if isinstance(patches, dict):
+            issues += world_issues(world, countries) + bound_issues(world, horizon)
+            warnings = warning_issues(world)
+        if isinstance(patches, dict):  # report problems inside a patch at the patch
+            if world is not None:
+                warnings = _by_hazard_name(changes, merged, warnings, patches)[2]
             changes, merged, issues = _by_hazard_name(changes, merged, issues, patches)
+        if world is not None:
+            cautions.add_strategy(name, changes, merged, warnings, inherited=False)
         report.add_strategy(name, changes, merged, issues)
         description = override.get("description", "")
         worlds[name] = (description if isinstance(description, str) else "", world)
@@ -353,6 +370,12 @@ def _resolve(document: Document, path: Path | None) -> Scenario:
         path=path,
         sha256=document.sha256,
         data=freeze(data),
+        situation_positions=FrozenDict(
+            (key[1:], position)
+            for key, position in document.positions.items()
+            if key[:1] == ("situation",)
+        ),
+        warnings=tuple(replace(p, message=f"warning: {p.message}") for p in cautions.problems),
     )
 
 

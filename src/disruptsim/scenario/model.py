@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import Problem
 from .schema import World
 
 
@@ -53,6 +54,13 @@ class Scenario:
         SHA-256 of the file's bytes (None when built from a mapping).
     data : Mapping
         The scenario as plain data (the parsed file), for ``scenario.resolved.yaml``.
+    situation_positions : Mapping
+        Line and column of every key of the file's ``situation:`` block (paths inside
+        the block), for the errors of :func:`disruptsim.load_situation`.
+    warnings : tuple of Problem
+        Legal values that are probably a unit mistake (e.g. a holding cost rate above 1
+        per year), each located like an error; ``disruptsim validate`` and ``run`` print
+        them. See ``docs/scenario-reference.md``.
     """
 
     name: str
@@ -64,6 +72,15 @@ class Scenario:
     path: Path | None = None
     sha256: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    situation_positions: Mapping[Any, tuple[int, int]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    warnings: tuple[Problem, ...] = field(default=(), repr=False)
+
+    @property
+    def situation(self) -> Mapping[str, Any] | None:
+        """The file's ``situation:`` block as plain data (None: the scenario has none)."""
+        return self.data.get("situation")
 
     @property
     def baseline(self) -> World:

@@ -782,10 +782,11 @@ def run_batch(
 
 
 def run_strategy_batch_v1(model, events, success, n_trace, start=None):
-    """The frozen kernel on one batch: ``(metrics, sum_gap, sum_short, sum_stock_deficit)``.
+    """The frozen kernel on one batch: ``(metrics, sum_gap, sum_short, sum_stock_deficit)``,
+    plus ``(trace_phi, trace_stock)`` of the ``n_trace`` first runs when ``n_trace > 0``.
 
-    Same allocation and lane rule as ``engine.run_strategy_batch`` at commit 68da504
-    (no traces kept, no snapshot day).
+    Same allocation and lane rule as ``engine.run_strategy_batch`` at commit 68da504 (no
+    snapshot day; traced days before the start are left as the kernel wrote them).
     """
     from disruptsim.model.situation import start_state
     from disruptsim.run.engine import lanes_for
@@ -796,8 +797,8 @@ def run_strategy_batch_v1(model, events, success, n_trace, start=None):
     T, P = model.horizon_days, model.n_products
     lanes = lanes_for(n)
     out = np.empty((n, P + 1, N_METRICS))
-    trace_phi = np.empty((max(n_trace, 1), T, P), dtype=np.float32)
-    trace_stock = np.empty((max(n_trace, 1), T, P), dtype=np.float32)
+    trace_phi = np.full((max(n_trace, 1), T, P), np.nan, dtype=np.float32)
+    trace_stock = np.full((max(n_trace, 1), T, P), np.nan, dtype=np.float32)
     acc_gap = np.zeros((lanes, T, P), dtype=np.int64)
     acc_short = np.zeros((lanes, T, P + 1), dtype=np.int64)
     acc_stock = np.zeros((lanes, T, P), dtype=np.int64)
@@ -806,4 +807,5 @@ def run_strategy_batch_v1(model, events, success, n_trace, start=None):
         model.arrays, events, success, out, n_trace, trace_phi, trace_stock, acc_gap,
         acc_short, acc_stock, start, -1, snap_stock,
     )  # fmt: skip
-    return out, acc_gap.sum(axis=0), acc_short.sum(axis=0), acc_stock.sum(axis=0)
+    sums = (out, acc_gap.sum(axis=0), acc_short.sum(axis=0), acc_stock.sum(axis=0))
+    return (*sums, trace_phi[:n_trace], trace_stock[:n_trace]) if n_trace > 0 else sums

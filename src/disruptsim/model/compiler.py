@@ -68,6 +68,8 @@ class KernelModel(NamedTuple):
     haz_exposes: np.ndarray  # b1[H, P], the hazard can reduce the product's supply directly
     haz_group: np.ndarray  # i8[P], products covered by the same hazards share a group
     group_rep: np.ndarray  # i8[G], a product of each group
+    resh_on: np.ndarray  # b1[P], resh_frac[:, i] has a nonzero day
+    rc_on: np.ndarray  # b1[P], rc_frac[:, i] has a nonzero day
     quiet_premium: np.ndarray  # f8[T+1, P], prefix sums of quiet-day source premiums
     quiet_opex: np.ndarray  # f8[T+1, P], prefix sums of quiet-day reshoring opex
     quiet_holding: np.ndarray  # f8[P], holding cost per quiet day (full stock)
@@ -465,6 +467,8 @@ def compile_strategy(
         haz_exposes=haz_exposes,
         haz_group=haz_group,
         group_rep=group_rep,
+        resh_on=(resh_frac != 0.0).any(axis=0),
+        rc_on=(rc_frac != 0.0).any(axis=0),
         quiet_premium=quiet_premium,
         quiet_opex=quiet_opex,
         quiet_holding=quiet_holding,

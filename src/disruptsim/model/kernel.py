@@ -413,7 +413,7 @@ def _baseline_supply(m, phi, dc, stamp, out, i, t, na, rho):
     """
     D = m.requirement[t, i]
     v = m.unit_value[i]
-    rf = m.resh_frac[t, i]
+    rf = m.resh_frac[t, i] if m.resh_on[i] else 0.0  # the same 0.0 without the read
     g = m.haz_group[i]
     untouched = rho == 1.0 and not _exposed(m, dc, i, na, stamp)
     if untouched:
@@ -429,9 +429,11 @@ def _baseline_supply(m, phi, dc, stamp, out, i, t, na, rho):
         b = 1.0
         s_end = m.src_ptr[i]  # skip the sources: quiet-day costs instead
         out[i, M_PREMIUM] += m.quiet_premium[t + 1, i] - m.quiet_premium[t, i]
-        out[i, M_OPEX] += m.quiet_opex[t + 1, i] - m.quiet_opex[t, i]
-        out[i, M_RECYCLED] += m.quiet_recycled[t + 1, i] - m.quiet_recycled[t, i]
-        out[i, M_RC_OPEX] += m.quiet_rc_opex[t + 1, i] - m.quiet_rc_opex[t, i]
+        if m.resh_on[i]:  # otherwise the day's opex is 0.0: adding it changes no bit
+            out[i, M_OPEX] += m.quiet_opex[t + 1, i] - m.quiet_opex[t, i]
+        if m.rc_on[i]:
+            out[i, M_RECYCLED] += m.quiet_recycled[t + 1, i] - m.quiet_recycled[t, i]
+            out[i, M_RC_OPEX] += m.quiet_rc_opex[t + 1, i] - m.quiet_rc_opex[t, i]
     for s in range(m.src_ptr[i], s_end):
         w = m.src_share[s]
         if s == m.resh_from[i]:
@@ -458,7 +460,7 @@ def _baseline_supply(m, phi, dc, stamp, out, i, t, na, rho):
         else:
             premium += w * x * m.src_premium[s]
     if not untouched:
-        rc = m.rc_frac[t, i]
+        rc = m.rc_frac[t, i] if m.rc_on[i] else 0.0
         recycled = 0.0
         if rc > 0.0:  # recycling displaces every source pro rata; home hazards only
             x_rc = 1.0
@@ -563,8 +565,9 @@ def _book_product_day(m, out, i, t, g, u, d_today, stock_i):
     """
     D = m.requirement[t, i]
     f = 1.0 - u
-    out[i, M_UNMET] += g * D
-    out[i, M_SHORTAGE_COST] += u * d_today * m.shortage_cost[i]
+    if g > 0.0:  # g = u = 0 would add 0.0 (or -0.0), which changes no bit of a sum
+        out[i, M_UNMET] += g * D
+        out[i, M_SHORTAGE_COST] += u * d_today * m.shortage_cost[i]
     if g > TOL:
         out[i, M_SHORT_DAYS] += 1.0
     if f < out[i, M_MIN_FULFIL]:
@@ -578,9 +581,10 @@ def _book_product_day(m, out, i, t, g, u, d_today, stock_i):
 def _accumulate_day(m, acc_gap, acc_stock, i, t, g, stock_i):
     """Add product ``i``'s gap and relative stock deficit of day ``t`` to the lane's sums
     (fixed point, ``FIXED`` per 1.0)."""
-    acc_gap[t, i] += np.int64(g * FIXED + 0.5)
+    if g > 0.0:  # g = 0 and a full stock add 0: the memory is left alone
+        acc_gap[t, i] += np.int64(g * FIXED + 0.5)
     target = m.stock_target[i]
-    if target > 0.0:
+    if target > 0.0 and stock_i != target:
         acc_stock[t, i] += np.int64((target - stock_i) / target * FIXED + 0.5)
 
 

@@ -1,23 +1,29 @@
-"""The current kernel against a frozen copy of an earlier one, timed in one process.
+"""The current kernel against frozen copies of earlier kernels, timed in one process.
 
-Two scenarios: the 50-product synthetic scenario of ``bench_kernel.py``
-(``synthetic_scenario(50, 15, 730)``, baseline) and a hazard-heavy variant of it (every
-hazard's annual probability x4, capped at 0.6, so that far fewer days are quiet). The
-events and success draws of every batch are sampled once, up front; then, ``--repeats``
-times, each kernel runs all batches (4,096 runs each, no traces), the two kernels taking
-turns in alternating order so that a change in the machine's load hits both alike. The
-figure is the ratio of the medians of the wall times (and of the CPU times): frozen / new,
-so above 1 means the current kernel is faster (throughput new / frozen).
+The yardsticks (``benchmarks/frozen/``): ``v1``, the kernel as it was before the per-day
+availability cache of issue #17 (commit 68da504, with every lever), and ``v0``, an older
+kernel from before the structured inputs (no demand restraint, recycling or situations:
+it is timed on these scenarios only because none of them uses those levers).
 
-Before timing, both kernels' per-run metrics and daily sums are compared on the first
-batch; the script exits 1 if they are not bit-identical (they must be, on scenarios that
-use no lever the frozen kernel lacks).
+Main comparison: the hazard-heavy synthetic scenario
+(:func:`disruptsim.synthetic.hazard_heavy_scenario`: 50 products, 15 countries, a hazard
+on every country at 2-30% a year with lognormal durations of months), and for contrast
+the ordinary 50-product synthetic scenario. Events and success draws of every batch are
+sampled once, up front. Each repetition times the kernels back to back on the same
+batches (no traces, 4,096 runs per batch), in an order that rotates from one repetition
+to the next, and takes the ratio ``old time / new time`` of that repetition (above 1: the
+new kernel is faster). The figure is the median of these one-repetition ratios (wall
+time, and CPU time of all threads beside it).
 
-    python benchmarks/bench_kernel_vs_frozen.py --quick    # ~1 minute
-    python benchmarks/bench_kernel_vs_frozen.py            # ~5 minutes
+Scaling curves (hazard-heavy scenario, v1 against the new kernel, fewer runs): products,
+countries, events per run (every hazard's annual probability scaled) and horizon.
 
-Reuse: :func:`compare` takes any two batch functions with the signature of
-``engine.run_strategy_batch``; ``frozen/`` holds the yardstick (see its docstring).
+Before timing, the kernels' per-run metrics and daily sums are compared on the first batch
+of every configuration; the script exits 1 unless they are bit-identical (v0: on its 21
+metrics).
+
+    python benchmarks/bench_kernel_vs_frozen.py --quick    # ~3 minutes
+    python benchmarks/bench_kernel_vs_frozen.py            # ~10 minutes
 """
 
 from __future__ import annotations
@@ -31,41 +37,49 @@ from typing import Any
 import _common
 import numpy as np
 from frozen.kernel_v0 import run_strategy_batch_v0
+from frozen.kernel_v1 import run_strategy_batch_v1
 
 from disruptsim.run import bench, engine
 from disruptsim.scenario import load_scenario
-from disruptsim.synthetic import synthetic_scenario
+from disruptsim.synthetic import hazard_heavy_scenario, synthetic_scenario
 
-QUICK = {"runs": 8_192, "repeats": 5}
-FULL = {"runs": 32_768, "repeats": 9}
+QUICK = {"runs": 8_192, "repeats": 5, "curve_runs": 2_048, "curve_repeats": 3}
+FULL = {"runs": 32_768, "repeats": 9, "curve_runs": 4_096, "curve_repeats": 5}
 PRODUCTS = 50
-HAZARD_FACTOR = 4.0
-HAZARD_CAP = 0.6
-
-
-def plans() -> dict[str, engine.BatchPlan]:
-    """The two benchmark scenarios (baseline only, no traces)."""
-    base = synthetic_scenario(
-        PRODUCTS, bench.COUNTRIES, bench.HORIZON_DAYS, seed=0, strategies=False
-    )
-    heavy = {
-        **base,
-        "name": base["name"] + "-hazard-heavy",
-        "hazards": [
-            {**h, "annual_probability": min(HAZARD_CAP, h["annual_probability"] * HAZARD_FACTOR)}
-            for h in base["hazards"]
-        ],
-    }
-    return {
-        name: engine.BatchPlan.build(load_scenario(m), 1, ["baseline"], trace_runs=0)
-        for name, m in (("synthetic-50", base), ("hazard-heavy-50", heavy))
-    }
+CURVES = {
+    "products": [5, 20, 50, 200],
+    "countries": [3, 8, 15],
+    "hazard_factor": [0.25, 0.5, 1.0, 2.0, 4.0],
+    "horizon_days": [365, 730, 1460],
+}
 
 
 def new_kernel(model, events, success, n_trace):
     """The current kernel, as the benchmark calls it."""
     out = engine.run_strategy_batch(model, events, success, n_trace)
     return out.metrics, out.sum_gap, out.sum_short, out.sum_stock_deficit
+
+
+KERNELS: dict[str, Callable] = {"v1": run_strategy_batch_v1, "v0": run_strategy_batch_v0}
+
+
+def heavy(
+    n_products: int = PRODUCTS,
+    n_countries: int = 15,
+    horizon_days: int = 730,
+    factor: float = 1.0,
+) -> dict[str, Any]:
+    """The hazard-heavy scenario, every hazard's annual probability times ``factor``."""
+    sc = hazard_heavy_scenario(n_products, n_countries, horizon_days, seed=0)
+    hazards = [
+        {**h, "annual_probability": min(0.99, h["annual_probability"] * factor)}
+        for h in sc["hazards"]
+    ]
+    return {**sc, "hazards": hazards}
+
+
+def plan_of(mapping: dict[str, Any]) -> engine.BatchPlan:
+    return engine.BatchPlan.build(load_scenario(mapping), 1, ["baseline"], trace_runs=0)
 
 
 def _time(fn: Callable, model, batches) -> tuple[float, float]:
@@ -75,67 +89,84 @@ def _time(fn: Callable, model, batches) -> tuple[float, float]:
     return time.perf_counter() - t0, time.process_time() - c0
 
 
-def compare(
-    plan: engine.BatchPlan,
-    runs: int,
-    repeats: int,
-    kernels: dict[str, Callable] | None = None,
-    batch_runs: int = engine.DEFAULT_BATCH_RUNS,
-) -> dict[str, Any]:
-    """Time two batch functions on the same batches; check they agree bit for bit.
+def _identical(new, old) -> bool:
+    n = old[0].shape[-1]  # v0 has 21 metrics, the first 21 of today's
+    same = np.array_equal(new[0][..., :n], old[0], equal_nan=True)
+    return same and all(np.array_equal(a, b) for a, b in zip(new[1:], old[1:4], strict=True))
 
-    Parameters
-    ----------
-    plan : BatchPlan
-        One strategy (``baseline``) to run.
-    runs, repeats : int
-        Runs per repetition; repetitions per kernel (alternating order).
-    kernels : dict, optional
-        Two named callables ``f(model, events, success, n_trace)`` returning
-        ``(metrics, sum_gap, sum_short, sum_stock_deficit)``; default new vs frozen.
 
-    Returns
-    -------
-    dict
-        Per-kernel wall and CPU times of every repetition, their medians, the ratios
-        (first / second kernel's median time: above 1 means the second is faster) and
-        whether their outputs on the first batch are bit-identical.
+def compare(plan: engine.BatchPlan, runs: int, repeats: int, old: list[str]) -> dict[str, Any]:
+    """Time the new kernel against each ``old`` frozen kernel on the same batches.
+
+    Returns per-kernel wall and CPU times of every repetition, the one-repetition ratios
+    ``old / new`` and their medians, whether the outputs on the first batch are
+    bit-identical, and the mean number of events per run.
     """
-    kernels = kernels or {"frozen": run_strategy_batch_v0, "new": new_kernel}
-    names = list(kernels)
     model = plan.models["baseline"]
-    batches = [bench.sample(plan, r0, r1) for r0, r1 in engine.batch_bounds(runs, batch_runs)]
-    outputs = [kernels[n](model, *batches[0], 0) for n in names]  # also compiles
-    identical = all(np.array_equal(a, b, equal_nan=True) for a, b in zip(*outputs, strict=True))
+    bounds = engine.batch_bounds(runs, engine.DEFAULT_BATCH_RUNS)
+    batches = [bench.sample(plan, r0, r1) for r0, r1 in bounds]
+    kernels = {"new": new_kernel, **{k: KERNELS[k] for k in old}}
+    first = {n: f(model, *batches[0], 0) for n, f in kernels.items()}  # also compiles
+    identical = {k: _identical(first["new"], first[k]) for k in old}
+    names = list(kernels)
     wall: dict[str, list[float]] = {n: [] for n in names}
     cpu: dict[str, list[float]] = {n: [] for n in names}
     for rep in range(repeats):
-        for n in names if rep % 2 == 0 else names[::-1]:
+        shift = rep % len(names)
+        for n in names[shift:] + names[:shift]:
             w, c = _time(kernels[n], model, batches)
             wall[n].append(w)
             cpu[n].append(c)
-    med = {n: statistics.median(wall[n]) for n in names}
-    med_cpu = {n: statistics.median(cpu[n]) for n in names}
-    a, b = names
+    ratios = {k: [o / n for o, n in zip(wall[k], wall["new"], strict=True)] for k in old}
+    ratios_cpu = {k: [o / n for o, n in zip(cpu[k], cpu["new"], strict=True)] for k in old}
+    n_events = sum(int(ev.ptr[-1]) for ev, _ in batches) / runs
     return {
         "runs": runs,
         "repeats": repeats,
+        "events_per_run": n_events,
         "product_days": float(runs) * model.n_products * model.horizon_days,
         "bit_identical": identical,
         "wall_s": wall,
         "cpu_s": cpu,
-        "median_wall_s": med,
-        "median_cpu_s": med_cpu,
-        "ratio_wall": med[a] / med[b],
-        "ratio_cpu": med_cpu[a] / med_cpu[b],
+        "ratio_wall": ratios,
+        "ratio_cpu": ratios_cpu,
+        "median_ratio_wall": {k: statistics.median(v) for k, v in ratios.items()},
+        "median_ratio_cpu": {k: statistics.median(v) for k, v in ratios_cpu.items()},
+        "new_pd_per_s": float(runs)
+        * model.n_products
+        * model.horizon_days
+        / statistics.median(wall["new"]),
     }
+
+
+def curves(cfg: dict[str, int], out) -> dict[str, list[dict[str, Any]]]:
+    """v1 against the new kernel over products, countries, events per run and horizon."""
+    results: dict[str, list[dict[str, Any]]] = {}
+    for axis, values in CURVES.items():
+        rows = []
+        for v in values:
+            kw = {"n_products" if axis == "products" else axis: v}
+            if axis == "hazard_factor":
+                kw = {"factor": v}
+            elif axis == "countries":
+                kw = {"n_countries": v}
+            r = compare(plan_of(heavy(**kw)), cfg["curve_runs"], cfg["curve_repeats"], ["v1"])
+            rows.append({axis: v, **r})
+            out.print(
+                f"  {axis}={v}: {r['events_per_run']:.1f} events/run, v1/new "
+                f"{r['median_ratio_wall']['v1']:.2f} wall, {r['median_ratio_cpu']['v1']:.2f} CPU; "
+                f"bit-identical {r['bit_identical']['v1']}"
+            )
+        results[axis] = rows
+    return results
 
 
 def main() -> None:
     p = _common.parser(__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=None, help="runs per repetition")
-    p.add_argument("--repeats", type=int, default=None, help="repetitions per kernel")
+    p.add_argument("--repeats", type=int, default=None, help="repetitions")
     p.add_argument("--threads", type=int, default=None, help="numba threads (default: all)")
+    p.add_argument("--no-curves", action="store_true", help="skip the scaling curves")
     args = p.parse_args()
     cfg = dict(QUICK if args.quick else FULL)
     cfg["runs"] = args.runs or cfg["runs"]
@@ -145,23 +176,33 @@ def main() -> None:
     note = _common.busy_note(info)
     if note:
         out.print(f"[yellow]note:[/yellow] {note}")
-    results = {}
+    base = synthetic_scenario(PRODUCTS, bench.COUNTRIES, bench.HORIZON_DAYS, strategies=False)
+    results: dict[str, Any] = {}
     with engine.numba_threads(args.threads):
-        for name, plan in plans().items():
-            r = compare(plan, cfg["runs"], cfg["repeats"])
+        for name, mapping in (("hazard-heavy-50", heavy()), ("synthetic-50", base)):
+            r = compare(plan_of(mapping), cfg["runs"], cfg["repeats"], ["v1", "v0"])
             results[name] = r
-            out.print(
-                f"{name}: frozen {r['median_wall_s']['frozen']:.3f} s, new "
-                f"{r['median_wall_s']['new']:.3f} s (median of {r['repeats']}, {r['runs']:,} runs); "
-                f"throughput new/frozen {r['ratio_wall']:.3f} wall, {r['ratio_cpu']:.3f} CPU; "
-                f"bit-identical: {r['bit_identical']}"
-            )
+            for k in ("v1", "v0"):
+                out.print(
+                    f"{name} ({r['events_per_run']:.1f} events/run): {k}/new median of "
+                    f"{r['repeats']} one-repetition ratios {r['median_ratio_wall'][k]:.3f} wall, "
+                    f"{r['median_ratio_cpu'][k]:.3f} CPU ({r['runs']:,} runs); "
+                    f"bit-identical: {r['bit_identical'][k]}"
+                )
+        curve = {} if args.no_curves else curves(cfg, out)
     _common.write_json(
         "bench_kernel_vs_frozen",
         args,
-        {**_common.run_header(info, note), "config": cfg, "results": results},
+        {
+            **_common.run_header(info, note),
+            "config": cfg,
+            "results": results,
+            "curves": curve,
+        },
     )
-    if not all(r["bit_identical"] for r in results.values()):
+    checks = [r["bit_identical"] for r in results.values()]
+    checks += [row["bit_identical"] for rows in curve.values() for row in rows]
+    if not all(all(c.values()) for c in checks):
         out.print("[red]the kernels disagree[/red]")
         sys.exit(1)
 

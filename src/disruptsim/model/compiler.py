@@ -385,7 +385,9 @@ def compile_strategy(
         [groups.setdefault(haz_products[:, i].tobytes(), len(groups)) for i in range(P)],
         dtype=np.int64,
     )
-    group_rep = np.array([int(np.argmax(haz_group == g)) for g in range(len(groups))], dtype=np.int64)
+    group_rep = np.array(
+        [int(np.argmax(haz_group == g)) for g in range(len(groups))], dtype=np.int64
+    )
 
     # A hazard exposes a product directly when it covers the product and hits a country the
     # product's sources or reactive options draw on (home for domestic production).

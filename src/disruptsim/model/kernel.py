@@ -7,6 +7,13 @@ runs with ``prange`` in :func:`run_batch`. The dynamics are those of ``docs/mode
 one run is :func:`simulate_run`, split into its steps (events in force, quiet stretch,
 the steps of one product-day, finalise).
 
+On a day with events in force, availabilities are read from the lane's :class:`DayCache`:
+a country's availability per hazard group (products covered by the same hazards), each
+source's exposure availability and each product's exposure test are computed once per
+change of the events in force (stamped) and read afterwards, with the same operations in
+the same order as computing them afresh, so results are bit-identical to the uncached
+kernel (``docs/architecture.md``, "The kernel's day cache"; ``tests/test_kernel_frozen.py``).
+
 Per-run metrics are written into ``out[run, product, metric]``, the last product row
 being the system. The daily mean over all runs is accumulated in int64 fixed point
 (``FIXED`` units per 1.0) per lane, so that it is exact, order-independent and
@@ -732,9 +739,7 @@ def simulate_run(m, ev, e0, e1, success, ls, tr, out, start):
         if t == snap_day:
             for i in range(P):
                 snap[i] = stock[i]
-        na, next_start, changed = _events_in_force(
-            ev, e0, e1, t, T, act_h, act_sev, act_prof, na
-        )
+        na, next_start, changed = _events_in_force(ev, e0, e1, t, T, act_h, act_sev, act_prof, na)
         if changed:
             stamp += 1  # every cached value of dc is stale
         restrained = False

@@ -27,7 +27,10 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = {name: ROOT / "docs" / f"{name}.md" for name in ("worked-example", "how-to-situation")}
+PAGES = {
+    name: ROOT / "docs" / f"{name}.md"
+    for name in ("worked-example", "how-to-situation", "design-the-response")
+}
 FENCE = re.compile(r"^```python\s*$\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
 FIGURES = ROOT / "docs" / "figures"
 REPORTS = {"solar-pv": 1, "russian-gas-2022": 1}

@@ -161,6 +161,8 @@ def test_severity_given_as_a_percentage_gets_a_hint(write_yaml):
     assert message.endswith("if it is a percentage, give it as 0.8")
     (message,) = problems(write_yaml, severity="{dist: uniform, low: 10, high: 40}")
     assert "divide them by 100" in message
+    (message,) = problems(write_yaml, severity=1.2)  # above 100%, not a percentage
+    assert message == "expected a fraction of supply lost in [0, 1], found 1.2"
 
 
 def test_shock_severity_above_one_is_refused(write_yaml):

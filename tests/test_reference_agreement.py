@@ -185,7 +185,7 @@ def event_fields(draw, names: list[str]) -> dict[str, Any]:
 
 
 SEVERITY = st.one_of(
-    nice(0, 1.5),
+    nice(0, 1.0),  # a fraction of supply lost; multipliers above 1 reach the cap at 1
     st.just({"dist": "uniform", "low": 0.2, "high": 1.0}),
     st.just({"dist": "beta", "mean": 0.6, "sd": 0.2}),
 )
@@ -221,7 +221,7 @@ def scenarios(draw) -> dict[str, Any]:
                 st.integers(0, horizon_days + 5) if draw(st.booleans()) else st.integers(0, 10)
             ),
             duration_days=draw(st.integers(1, horizon_days)),
-            severity=draw(st.one_of(nice(0.1, 1.2), st.just(0.0))),
+            severity=draw(st.one_of(nice(0.1, 1.0), st.just(0.0))),
         )
         shocks.append(shock)
     return {

@@ -21,9 +21,14 @@ _LAZY = {
     "draft_scenario": ("disruptsim.screening", "draft_scenario"),
     "load_situation": ("disruptsim.model.situation", "load_situation"),
     "Situation": ("disruptsim.model.situation", "Situation"),
+    "sweep": ("disruptsim.design", "sweep"),
+    "size": ("disruptsim.design", "size"),
+    "sensitivity": ("disruptsim.design", "sensitivity"),
+    "DesignError": ("disruptsim.design", "DesignError"),
 }
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .design import DesignError, sensitivity, size, sweep
     from .model.situation import Situation, load_situation
     from .results.result import SimulationResult
     from .run.distributed import BackendError
@@ -52,6 +57,7 @@ def __dir__():
 
 __all__ = [
     "BackendError",
+    "DesignError",
     "Scenario",
     "ScenarioError",
     "SimulationResult",
@@ -62,5 +68,8 @@ __all__ = [
     "load_scenario",
     "load_situation",
     "screen",
+    "sensitivity",
     "simulate",
+    "size",
+    "sweep",
 ]

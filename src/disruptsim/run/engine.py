@@ -238,6 +238,9 @@ class BatchPlan:
     rows: dict[str, np.ndarray] = field(default_factory=dict)
     situation: Situation | None = None
     starts: dict[str, StartState] = field(default_factory=dict)
+    daily: bool = True
+    """False: batches return per-run metrics only (no daily sums), for studies of many
+    variants that keep statistics per run (``disruptsim.design``)."""
 
     @classmethod
     def build(
@@ -311,6 +314,8 @@ def simulate_batch(
         rows = plan.rows.get(name)
         if rows is not None and len(rows) < out.metrics.shape[1]:
             out.metrics = np.ascontiguousarray(out.metrics[:, rows, :])
+        if not plan.daily:
+            out.sum_gap = out.sum_short = out.sum_stock_deficit = None
         outputs[name] = out
         timings.sampling += t2 - t1
         timings.kernel += time.perf_counter() - t2
@@ -368,13 +373,31 @@ def simulate_local(
     plan, acc, timings = prepare_study(
         scenario, runs, seed, strategies, trace_runs, keep, situation
     )
+    stream_local(plan, acc, runs, batch_runs, timings, threads=threads, progress=progress)
+    return acc, timings
+
+
+def stream_local(
+    plan: BatchPlan,
+    acc: dict,
+    runs: int,
+    batch_runs: int,
+    timings: Timings,
+    *,
+    threads: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    merge: Callable[[object, BatchOutput, int], None] | None = None,
+) -> None:
+    """Run a prepared plan batch by batch, merging each strategy's output into ``acc``
+    (with :func:`merge_batch`, or ``merge(acc[name], batch, run_start)``)."""
+    direct = acc if merge is None else None  # traces straight into StrategyAccumulators
+    merge = merge_batch if merge is None else merge
     with numba_threads(threads):
         for r0, r1 in batch_bounds(runs, batch_runs):
-            for name, batch in simulate_batch(plan, r0, r1, timings, acc).items():
-                merge_batch(acc[name], batch, r0)
+            for name, batch in simulate_batch(plan, r0, r1, timings, direct).items():
+                merge(acc[name], batch, r0)
             if progress is not None:
                 progress(r1 - r0)
-    return acc, timings
 
 
 def merge_batch(acc: StrategyAccumulator, batch: BatchOutput, run_start: int) -> None:

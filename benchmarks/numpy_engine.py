@@ -457,11 +457,10 @@ def run_batch_numpy(
     _finalise(rows, first.T, first_short.T, last_short.T)
     out[:, lay.order] = rows
     sysrow = out[:, P]
-    sysrow[:, K.M_SHORTAGE_COST : K.M_TOTAL] = out[:, :P, K.M_SHORTAGE_COST : K.M_TOTAL].sum(axis=1)
+    sysrow[:, K.COST_INDEX] = out[:, :P, K.COST_INDEX].sum(axis=1)
     sysrow[:, K.M_SHORT_DAYS] = sys_short_days
     sysrow[:, K.M_MIN_FULFIL] = sys_min
-    for k in (K.M_UNMET, K.M_MIN_STOCK, K.M_DIV_UNITS, K.M_SUB_UNITS, K.M_RELEASED):
-        sysrow[:, k] = np.nan
+    sysrow[:, K.UNIT_INDEX] = np.nan  # unit metrics are per product (role "units")
     _finalise(
         out[:, P : P + 1], sys_first[:, None], sys_first_short[:, None], sys_last_short[:, None]
     )
@@ -476,7 +475,7 @@ def _finalise(
     out: np.ndarray, f: np.ndarray, first_short: np.ndarray, last_short: np.ndarray
 ) -> None:
     """Totals and timing metrics of rows ``out[n, rows, M]`` (``f`` etc. are ``[n, rows]``)."""
-    out[..., K.M_MITIGATION] = out[..., K.M_HOLDING : K.M_OPEX + 1].sum(axis=-1)
+    out[..., K.M_MITIGATION] = out[..., K.COST_PART_INDEX].sum(axis=-1)
     out[..., K.M_TOTAL] = out[..., K.M_SHORTAGE_COST] + out[..., K.M_MITIGATION]
     disrupted = f >= 0
     shortage = first_short >= 0

@@ -15,6 +15,8 @@ _LAZY = {
     "load_scenario": ("disruptsim.scenario", "load_scenario"),
     "Scenario": ("disruptsim.scenario", "Scenario"),
     "simulate": ("disruptsim.run.simulation", "simulate"),
+    "load_situation": ("disruptsim.situation", "load_situation"),
+    "Situation": ("disruptsim.situation", "Situation"),
     "SimulationResult": ("disruptsim.results.result", "SimulationResult"),
     "BackendError": ("disruptsim.run.distributed", "BackendError"),
 }
@@ -24,6 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .run.distributed import BackendError
     from .run.simulation import simulate
     from .scenario import Scenario, load_scenario
+    from .situation import Situation, load_situation
 
 
 def __getattr__(name: str):
@@ -45,7 +48,9 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SimulationResult",
+    "Situation",
     "__version__",
     "load_scenario",
+    "load_situation",
     "simulate",
 ]

@@ -113,6 +113,10 @@ def validate(
     for file in files:
         try:
             scenario = load_scenario(file)
+            if scenario.situation is not None:
+                from .situation import scenario_situation
+
+                scenario_situation(scenario)
         except (ScenarioError, OSError) as error:
             print_input_error(error)
             count = len(error.problems) if isinstance(error, ScenarioError) else 1
@@ -242,6 +246,14 @@ def run_command(
             show_default=False,
         ),
     ] = None,
+    situation: Annotated[
+        Path | None,
+        typer.Option(
+            "--situation",
+            help="Situation file (YAML): simulate from today's state (see docs/how-to-situation.md).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Simulate every strategy of a scenario and write the result directory.
 
@@ -255,6 +267,7 @@ def run_command(
         seed=seed,
         out=out,
         strategies=parse_strategies(strategies),
+        situation=situation,
         force=force,
         threads=threads,
         report=report,

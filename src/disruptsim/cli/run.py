@@ -213,6 +213,7 @@ def run_study(
     report: bool = True,
     backend: str = "local",
     scheduler: str | None = None,
+    situation: str | Path | None = None,
     console: Console | None = None,
     err_console: Console | None = None,
 ) -> int:
@@ -238,6 +239,9 @@ def run_study(
         Where the runs are computed (see ``docs/cluster.md``); results are identical.
     scheduler : str, optional
         Dask scheduler address (only with ``backend="dask"``; default: a local cluster).
+    situation : str or Path, optional
+        Situation file: simulate from that day's state (default: the scenario's own
+        ``situation:`` block, if any, else day 0).
     console, err_console : rich Console, optional
         Where the table (stdout) and the progress and messages (stderr) go.
 
@@ -256,6 +260,7 @@ def run_study(
     from ..run.distributed import BackendError
     from ..run.simulation import simulate
     from ..scenario import load_scenario
+    from ..situation import load_situation
 
     console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 120)
     err = err_console or Console(stderr=True, highlight=False, soft_wrap=True)
@@ -273,6 +278,7 @@ def run_study(
         return EXIT_INPUT
     t0 = time.perf_counter()
     scenario = load_scenario(file)
+    today = load_situation(situation, scenario) if situation is not None else None
     names = list(strategies) if strategies else None
     unknown = [s for s in names or () if s not in scenario.strategies]
     if unknown:
@@ -322,6 +328,7 @@ def run_study(
                     progress=lambda n: progress.advance(task, n),
                     backend=backend,
                     scheduler=scheduler,
+                    situation=today,
                 )
                 t_sim = time.perf_counter() - t0
                 progress.update(

@@ -9,8 +9,9 @@ depend on the sampled shocks.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -151,7 +152,13 @@ def _csr(rows: list[list]) -> tuple[np.ndarray, list]:
     return ptr, [x for r in rows for x in r]
 
 
-def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> CompiledModel:
+def compile_strategy(
+    scenario: Scenario,
+    strategy: str = "baseline",
+    *,
+    decided_day: int = 0,
+    extra_events: Sequence[Any] = (),
+) -> CompiledModel:
     """Compile one strategy of a scenario into flat arrays.
 
     Parameters
@@ -160,6 +167,14 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
         A scenario from :func:`disruptsim.load_scenario`.
     strategy : str, default "baseline"
         Name of the strategy to compile.
+    decided_day : int, default 0
+        Day the strategy is decided: reshoring starts building then, and stock targets
+        are set from that day's requirement (simulating from a situation,
+        ``docs/scenario-reference.md``).
+    extra_events : sequence, default ()
+        Further event kinds after the hazards and shocks (the events in force of a
+        situation), each with ``countries`` (multiplier per country), ``products``
+        (None: every product) and ``name``.
 
     Returns
     -------
@@ -211,7 +226,8 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
                 codes.append(DOMESTIC)
             resh_dom[i] = n_src + codes.index(DOMESTIC)
             r = p.reshoring
-            resh_frac[:, i] = r.share * ramp(days - whole_days(r.build_days), r.ramp_days)
+            build = decided_day + whole_days(r.build_days)
+            resh_frac[:, i] = r.share * ramp(days - build, r.ramp_days)
             resh_premium[i] = r.unit_cost_premium
             resh_capex[i] = r.capex
         src_rows.append(row)
@@ -258,7 +274,7 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
     for i, p in enumerate(products):
         sp = p.stockpile
         if sp is not None:
-            stock_target[i] = sp.initial_days * requirement[0, i]
+            stock_target[i] = sp.initial_days * requirement[min(decided_day, T - 1), i]
             stock_release[i] = sp.max_release_days_per_day
             stock_refill[i] = sp.refill_days_per_day
             stock_holding[i] = sp.holding_cost_rate
@@ -288,12 +304,13 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
                 rx_exp_rows[kind * P + i] = [(cidx[c], w) for c, w in rx.exposure.items() if w > 0]
     rx_exp_ptr, rx_exps = _csr(rx_exp_rows)
 
-    events = (*world.hazards, *world.shocks)
+    events = (*world.hazards, *world.shocks, *extra_events)
     haz_mult = np.zeros((len(events), len(countries)))
     haz_products = np.zeros((len(events), P), dtype=np.bool_)
     for h, ev in enumerate(events):
         for c, m in ev.countries.items():
-            haz_mult[h, cidx[c]] = m
+            if c in cidx:  # a country no source draws on (an explicit situation event)
+                haz_mult[h, cidx[c]] = m
         if ev.products is None:
             haz_products[h, :] = True
         else:
@@ -372,8 +389,10 @@ def compile_strategy(scenario: Scenario, strategy: str = "baseline") -> Compiled
         quiet_opex=quiet_opex,
         quiet_holding=quiet_holding,
     )
-    hazard_names = tuple(h.name for h in world.hazards) + tuple(
-        s.name or f"shock {k}" for k, s in enumerate(world.shocks)
+    hazard_names = (
+        tuple(h.name for h in world.hazards)
+        + tuple(s.name or f"shock {k}" for k, s in enumerate(world.shocks))
+        + tuple(e.name for e in extra_events)
     )
     return CompiledModel(
         strategy=strategy,

@@ -130,26 +130,41 @@ def simulate_run(
     act_h,
     act_sev,
     act_prof,
+    day0,
+    stock0,
+    first0,
+    qual0,
 ):
-    """Simulate one run of one strategy; write its metrics into ``out[P+1, N_METRICS]``."""
+    """Simulate one run of one strategy; write its metrics into ``out[P+1, N_METRICS]``.
+
+    The run starts on day ``day0`` with stocks ``stock0``, first disruptions ``first0``
+    (-1: none yet) and qualification days ``qual0`` (>= 0: known; -1: by the model's rule,
+    on ``first + lag`` if the success draw succeeds; -2: never); see
+    :func:`disruptsim.situation.start_state`. Day 0 with full stocks is a fresh run.
+    """
     T, P = m.requirement.shape
     out[:, :] = 0.0
+    sys_first = -1
     for i in range(P):
-        stock[i] = m.stock_target[i]
+        stock[i] = stock0[i]
         phi[i] = 1.0
-        first[i] = -1
+        first[i] = first0[i]
         first_short[i] = -1
         last_short[i] = -1
-        qual[0, i] = -1
-        qual[1, i] = -1
+        for kind in range(2):
+            q = qual0[kind, i]
+            if q == -1 and first[i] >= 0 and m.rx_active[kind, i] and success[kind, i]:
+                q = first[i] + m.rx_lag[kind, i]
+            qual[kind, i] = q if q >= 0 else -1
+        if first[i] >= 0 and (sys_first < 0 or first[i] < sys_first):
+            sys_first = first[i]
         out[i, M_MIN_FULFIL] = 1.0
-        out[i, M_MIN_STOCK] = m.stock_target[i]
-    sys_first = -1
+        out[i, M_MIN_STOCK] = stock[i]
     sys_first_short = -1
     sys_last_short = -1
     sys_short_days = 0
     sys_min = 1.0
-    t = 0
+    t = day0
     while t < T:
         # Events in force today; the next start after today.
         na = 0
@@ -396,6 +411,10 @@ def run_batch(
     acc_gap,
     acc_short,
     acc_stock,
+    day0,
+    stock0,
+    first0,
+    qual0,
 ):
     """Simulate a batch of runs of one strategy in parallel.
 
@@ -408,6 +427,7 @@ def run_batch(
     n_trace : int, runs k < n_trace are traced
     trace_phi, trace_stock : float32[max(n_trace, 1), T, P], written for traced runs
     acc_gap, acc_stock : int64[lanes, T, P]; acc_short : int64[lanes, T, P+1]; added to
+    day0, stock0, first0, qual0 : the start state of every run (see :func:`simulate_run`)
     """
     n = out.shape[0]
     lanes = acc_gap.shape[0]
@@ -436,6 +456,7 @@ def run_batch(
                 trace_phi[kt], trace_stock[kt], traced,
                 acc_gap[lane], acc_short[lane], acc_stock[lane],
                 stock, phi, first, first_short, last_short, qual, act_h, act_sev, act_prof,
+                day0, stock0, first0, qual0,
             )
 
 

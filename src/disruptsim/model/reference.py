@@ -31,6 +31,7 @@ import simpy
 from ..conventions import DOMESTIC, METRICS, MITIGATION_PARTS, SYSTEM, TOL, ramp, whole_days
 from ..scenario.model import Scenario
 from ..scenario.schema import Product, Reactive
+from ..situation import Situation, stock_units
 from .compiler import topological_order
 from .shocks import EventBatch
 
@@ -64,6 +65,7 @@ class ShockEvent:
     end: int  # first day after the event
     recovery: int  # days of linear recovery after `end`
     severity: float
+    hazard: str | None = None  # name of the hazard it is an event of (None: a shock)
 
     def loss(self, country: str) -> float:
         """Share of the country's supply this event takes while in full force."""
@@ -136,6 +138,10 @@ class ReferenceRun:
         in topological order as in :class:`~disruptsim.model.compiler.CompiledModel`.
     run : int
         Index of the run within the batch.
+    situation : Situation, optional
+        Start from this state of the world (``docs/how-to-situation.md``) rather than
+        from day 0 with full stocks; ``events`` must then be sampled for it (the events in
+        force are the kinds after the hazards and shocks).
 
     Notes
     -----
@@ -151,17 +157,21 @@ class ReferenceRun:
         events: EventBatch,
         success: np.ndarray,
         run: int,
+        situation: Situation | None = None,
     ):
         world = scenario.world(strategy)
         self.horizon_days = T = scenario.horizon_days
         self.home = scenario.home
         self.order: tuple[str, ...] = tuple(topological_order(world))
-        self.env = simpy.Environment()
+        start = 0 if situation is None else situation.day
+        self.decided_day = 0 if situation is None else situation.decided_day
+        self.env = simpy.Environment(initial_time=start)
         self.in_force: dict[int, float] = {}  # event id -> share of its loss in force today
         self.events: list[ShockEvent] = []
-        self.day = 0  # next day to clear
+        self.day = start  # next day to clear
+        self.start_day = start
 
-        requirement, reshored = _requirements(world.products, self.order, T)
+        requirement, reshored = _requirements(world.products, self.order, T, self.decided_day)
         self.products: dict[str, ProductState] = {}
         for i, name in enumerate(self.order):
             spec = world.products[name]
@@ -178,11 +188,16 @@ class ReferenceRun:
                 )
                 if rx is not None
             ]
-            target = spec.stockpile.initial_days * requirement[name][0] if spec.stockpile else 0.0
-            stock = simpy.Container(self.env, capacity=target, init=target) if target > 0 else None
+            basis = requirement[name][min(self.decided_day, T - 1)]
+            target = spec.stockpile.initial_days * basis if spec.stockpile else 0.0
+            level = target
+            if situation is not None and name in situation.stocks and target > 0:
+                level = min(target, stock_units(situation.stocks[name], requirement[name][start]))
+            stock = simpy.Container(self.env, capacity=target, init=level) if target > 0 else None
             self.products[name] = ProductState(
                 name, spec, requirement[name], suppliers, reshored[name], options, stock, target
             )
+            self.products[name].totals["min_stock"] = level
         self.daily = {key: np.full((T, len(self.order)), np.nan) for key in DAILY}
 
         self.system_first: int | None = None
@@ -191,9 +206,20 @@ class ReferenceRun:
         self.system_last_shortage: int | None = None
         self.system_min_fulfilment = 1.0
 
-        hazards = (*world.hazards, *world.shocks)
+        if situation is not None:
+            self._resume(situation)
+        in_force = () if situation is None else situation.events_for(world, scenario.baseline)
+        hazards = (*world.hazards, *world.shocks, *in_force)
+        n_hazards = len(world.hazards)
         for e in range(events.ptr[run], events.ptr[run + 1]):
-            h = hazards[events.hazard[e]]
+            k = int(events.hazard[e])
+            h = hazards[k]
+            if k < n_hazards:
+                name = h.name
+            elif k >= n_hazards + len(world.shocks):
+                name = h.hazard.name if h.hazard is not None else None
+            else:
+                name = None
             self.inject_event(
                 ShockEvent(
                     countries=dict(h.countries),
@@ -202,9 +228,27 @@ class ReferenceRun:
                     end=int(events.end[e]),
                     recovery=int(events.recovery[e]),
                     severity=float(events.severity[e]),
+                    hazard=name,
                 )
             )
         self.env.process(self._market())
+
+    def _resume(self, situation: Situation) -> None:
+        """Take over a situation's first disruptions and qualified reactive options."""
+        for name, p in self.products.items():
+            first = situation.disrupted_since.get(name)
+            if first is None:
+                continue
+            p.first_disruption = first
+            if self.system_first is None or first < self.system_first:
+                self.system_first = first
+            known = situation.qualified.get(name, {})
+            for option in p.options:
+                if option.kind in known:
+                    option.succeeds = known[option.kind] is not None
+                    option.qualified_day = known[option.kind]
+                elif option.succeeds:
+                    self._schedule_qualification(option, first + whole_days(option.spec.lag_days))
 
     # -- processes --------------------------------------------------------------------
 
@@ -260,6 +304,62 @@ class ReferenceRun:
         """Simulate the whole horizon; returns ``self``."""
         self.run_until(self.horizon_days)
         return self
+
+    def situation(self, day: int | None = None) -> Situation:
+        """The state of this run on ``day``, before that day is cleared.
+
+        Continuing from it (:class:`ReferenceRun` or :func:`disruptsim.simulate` with
+        ``situation=``), with the same events from ``day`` on, gives exactly the days
+        ``day..T-1`` of this run.
+
+        Parameters
+        ----------
+        day : int, optional
+            Run forward to this day first (default: the next day to clear, :attr:`day`).
+
+        Raises
+        ------
+        ValueError
+            If ``day`` is already cleared (the past is not kept) or is not before the horizon.
+        """
+        if day is not None:
+            if day < self.day:
+                raise ValueError(f"day {day} is already simulated; the run is on day {self.day}")
+            if day >= self.horizon_days:
+                raise ValueError(f"day must be before the horizon ({self.horizon_days}), got {day}")
+            self.run_until(day)
+        t = self.day
+        events = []
+        for ev in self.events:
+            if ev.start >= t or ev.end + ev.recovery <= t or ev.severity <= 0.0:
+                continue  # a future event, or one that is over
+            if ev.hazard is not None:
+                entry: dict = {"hazard": ev.hazard}
+            else:
+                entry = {"countries": dict(ev.countries)}
+                if ev.products is not None:
+                    entry["products"] = sorted(ev.products)
+            entry.update(
+                started_day=ev.start,
+                severity=ev.severity,
+                ends_day=ev.end,
+                recovery_days=float(ev.recovery),
+            )
+            events.append(entry)
+        stocks = {n: ("units", p.stock.level) for n, p in self.products.items() if p.stock is not None}
+        since = {n: p.first_disruption for n, p in self.products.items() if p.first_disruption is not None}
+        qualified: dict[str, dict[str, int | None]] = {}
+        for name, p in self.products.items():
+            for option in p.options:
+                if option.qualified_day is not None:
+                    qualified.setdefault(name, {})[option.kind] = option.qualified_day
+                elif (
+                    not option.succeeds
+                    and p.first_disruption is not None
+                    and p.first_disruption + whole_days(option.spec.lag_days) < t
+                ):
+                    qualified.setdefault(name, {})[option.kind] = None
+        return Situation(t, self.decided_day, tuple(events), stocks, since, qualified)
 
     # -- the day ----------------------------------------------------------------------
 
@@ -392,13 +492,14 @@ class ReferenceRun:
         if self.system_first is None:
             self.system_first = t
         for option in p.options:
-            if not option.succeeds:
-                continue
-            day = t + whole_days(option.spec.lag_days)
-            if day == t:
-                option.qualified_day = t  # no lag: usable on the spot
-            else:
-                self.env.process(self._qualify(option, day))
+            if option.succeeds:
+                self._schedule_qualification(option, t + whole_days(option.spec.lag_days))
+
+    def _schedule_qualification(self, option: ReactiveOption, day: int) -> None:
+        if day <= self.env.now:
+            option.qualified_day = day  # no lag, or qualified before a situation's day
+        else:
+            self.env.process(self._qualify(option, day))
 
     def _record(self, t: int, i: int, **values: float) -> None:
         for key, value in values.items():
@@ -452,9 +553,10 @@ class ReferenceRun:
 
 
 def _requirements(
-    products: Mapping[str, Product], order: Sequence[str], T: int
+    products: Mapping[str, Product], order: Sequence[str], T: int, decided_day: int = 0
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Requirement D(t) of every product, and the reshored share of every product per day."""
+    """Requirement D(t) of every product, and the reshored share of every product per day
+    (reshoring decided on ``decided_day``)."""
     days = range(T)
     reshored = {}
     domestic_share = {}
@@ -464,7 +566,7 @@ def _requirements(
         if r is None:
             reshored[name] = np.zeros(T)
         else:
-            start = whole_days(r.build_days)
+            start = decided_day + whole_days(r.build_days)
             reshored[name] = np.array([r.share * ramp(t - start, r.ramp_days) for t in days])
         base = sum(s.share for code, s in p.sources.items() if code == DOMESTIC)
         domestic_share[name] = base + reshored[name]

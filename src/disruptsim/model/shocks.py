@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import hashlib
 import math
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import NamedTuple, Protocol
 
 import numpy as np
 from scipy import stats
 
 from ..conventions import whole_days
+from ..scenario.distributions import Distribution
 from ..scenario.model import Scenario
 from ..scenario.schema import Hazard, World
 from .compiler import CompiledModel
@@ -34,6 +36,16 @@ from .compiler import CompiledModel
 GENERATOR = "numpy.random.Philox (counter-based), keyed by SeedSequence(seed, spawn_key=stream)"
 TRUNCATION = 1e-15
 """Probability mass of event counts beyond the per-run cap ``K``."""
+
+
+class InForce(Protocol):
+    """An event in force today (see :class:`disruptsim.situation.SituationEvent`)."""
+
+    hazard: Hazard | None  # the distributions of an unknown severity or end
+    started_day: int
+    severity: float | None  # None: drawn from the hazard's severity
+    ends_day: int | None  # None: drawn from the hazard's duration (residual life)
+    recovery_days: float
 
 
 class EventBatch(NamedTuple):
@@ -100,6 +112,38 @@ def _expected_events(hazard: Hazard, horizon_days: int) -> float:
     return annual_rate(hazard.annual_probability) * horizon_days / 365.0
 
 
+def whole_durations(raw: np.ndarray, horizon_days: int) -> np.ndarray:
+    """Durations rounded to whole days (half up), at least 1 and at most ``10 * horizon_days``."""
+    duration = np.maximum(np.floor(raw + 0.5), 1.0)
+    return np.minimum(duration, 10.0 * horizon_days).astype(np.int64)
+
+
+def residual_durations(
+    duration: Distribution, elapsed: int, u: np.ndarray, horizon_days: int
+) -> np.ndarray:
+    """Whole-day durations of events still in force after lasting ``elapsed`` days.
+
+    The duration ``D`` is drawn from ``duration`` conditional on the event being in force
+    on its day ``elapsed`` (its whole-day duration is at least ``elapsed + 1``, i.e.
+    ``D >= elapsed + 1/2`` before rounding): the residual life, by inverse transform,
+    ``D = F^-1(F(c) + u (1 - F(c)))`` with ``c = elapsed + 1/2``. A fixed duration gives
+    a fixed residual.
+
+    Raises
+    ------
+    ValueError
+        If the distribution cannot last that long (``P(D >= c) = 0``).
+    """
+    below = duration.below(elapsed + 0.5) if elapsed >= 1 else 0.0
+    if below >= 1.0:
+        raise ValueError(
+            f"an event of this hazard cannot last more than {elapsed} days "
+            "(its duration distribution ends before): give ends_day"
+        )
+    raw = duration.ppf(below + np.asarray(u, dtype=np.float64) * (1.0 - below))
+    return np.maximum(whole_durations(raw, horizon_days), elapsed + 1)
+
+
 class ShockSampler:
     """Samples events and success draws for any strategy of one scenario.
 
@@ -126,23 +170,47 @@ class ShockSampler:
         need = 1 + 3 * self.cap[hazard_name]
         return -(-need // 4) * 4
 
-    def events(self, world: World, run_start: int, run_stop: int) -> EventBatch:
-        """Sample the events of runs ``run_start..run_stop-1`` for one strategy's world."""
+    def events(
+        self,
+        world: World,
+        run_start: int,
+        run_stop: int,
+        day: int = 0,
+        in_force: Sequence[InForce] = (),
+    ) -> EventBatch:
+        """Sample the events of runs ``run_start..run_stop-1`` for one strategy's world.
+
+        Parameters
+        ----------
+        world : World
+            The strategy's world.
+        run_start, run_stop : int
+            The runs.
+        day : int, default 0
+            Today (simulating from a situation): new hazard events are sampled on days
+            ``day..T-1`` only (the same uniforms, rescaled to the days left), and the
+            scenario's shocks that started before ``day`` are left out (they are the past;
+            a situation lists the events still in force).
+        in_force : sequence of InForce, default ()
+            The events in force today (a situation's, resolved for this world). Their
+            kinds follow the hazards and shocks; an unknown severity or end is drawn from
+            the run's own stream ``situation:<k>`` (k: the event's position).
+        """
         n = run_stop - run_start
         T = self.horizon_days
+        span = T - day
         parts: list[tuple[np.ndarray, ...]] = []
         for h_index, hazard in enumerate(world.hazards):
             cap = self.cap[hazard.name]
             u = uniforms(self.seed, "hazard:" + hazard.name, self.stride(hazard.name), run_start, run_stop)
-            mu = _expected_events(hazard, T)
+            mu = _expected_events(hazard, span)
             counts = poisson_inverse(u[:, 0], mu, cap)
             for k in range(int(counts.max(initial=0))):
                 runs = np.flatnonzero(counts > k)
                 block = u[runs, 1 + 3 * k : 4 + 3 * k]
-                start = np.minimum(np.floor(block[:, 0] * T), T - 1).astype(np.int64)
+                start = day + np.minimum(np.floor(block[:, 0] * span), span - 1).astype(np.int64)
                 severity = np.maximum(hazard.severity.ppf(block[:, 1]), 0.0)
-                duration = np.maximum(np.floor(hazard.duration_days.ppf(block[:, 2]) + 0.5), 1.0)
-                duration = np.minimum(duration, 10.0 * T).astype(np.int64)
+                duration = whole_durations(hazard.duration_days.ppf(block[:, 2]), T)
                 parts.append(
                     (
                         runs,
@@ -155,6 +223,8 @@ class ShockSampler:
                 )
         H = len(world.hazards)
         for k, shock in enumerate(world.shocks):
+            if shock.start_day < day:
+                continue
             runs = np.arange(n, dtype=np.int64)
             parts.append(
                 (
@@ -166,7 +236,34 @@ class ShockSampler:
                     np.full(n, float(shock.severity)),
                 )
             )
+        first = H + len(world.shocks)
+        for k, event in enumerate(in_force):
+            parts.append(self._in_force(first + k, k, event, day, run_start, run_stop))
         return _to_csr(parts, n)
+
+    def _in_force(
+        self, kind: int, k: int, event: InForce, day: int, run_start: int, run_stop: int
+    ) -> tuple[np.ndarray, ...]:
+        n = run_stop - run_start
+        u = uniforms(self.seed, f"situation:{k}", 4, run_start, run_stop)
+        if event.severity is not None:
+            severity = np.full(n, float(event.severity))
+        else:
+            severity = np.maximum(event.hazard.severity.ppf(u[:, 0]), 0.0)
+        if event.ends_day is not None:
+            end = np.full(n, int(event.ends_day), dtype=np.int64)
+        else:
+            elapsed = day - event.started_day
+            durations = residual_durations(event.hazard.duration_days, elapsed, u[:, 1], self.horizon_days)
+            end = event.started_day + durations
+        return (
+            np.arange(n, dtype=np.int64),
+            np.full(n, kind, dtype=np.int64),
+            np.full(n, event.started_day, dtype=np.int64),
+            end,
+            np.full(n, whole_days(event.recovery_days), dtype=np.int64),
+            severity,
+        )
 
     def success(self, model: CompiledModel, run_start: int, run_stop: int) -> np.ndarray:
         """Success draws ``b1[n, 2, P]`` of reactive diversification and substitution."""

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from ..scenario.model import Scenario
+from ..situation import Situation
 from .engine import (
     DEFAULT_BATCH_RUNS,
     DEFAULT_TRACE_RUNS,
@@ -494,6 +495,7 @@ def simulate_distributed(
     connect_timeout: float = CONNECT_TIMEOUT_S,
     worker_timeout: float = WORKER_TIMEOUT_S,
     keep: str = "all",
+    situation: Situation | None = None,
 ) -> tuple[dict[str, StrategyAccumulator], Timings]:
     """Simulate ``runs`` runs of every strategy on a Dask cluster.
 
@@ -502,7 +504,7 @@ def simulate_distributed(
 
     Parameters
     ----------
-    scenario, runs, seed, strategies, batch_runs, trace_runs, keep
+    scenario, runs, seed, strategies, batch_runs, trace_runs, keep, situation
         As for :func:`disruptsim.run.engine.simulate_local`; each batch is one task.
     scheduler : None, str, distributed.Client or cluster, optional
         Where to run (see :func:`connect`); None starts and stops a LocalCluster.
@@ -533,7 +535,9 @@ def simulate_distributed(
         Dask missing, scheduler unreachable, no worker, version mismatch, workers dying.
     """
     _distributed()
-    plan, acc, timings = prepare_study(scenario, runs, seed, strategies, trace_runs, keep)
+    plan, acc, timings = prepare_study(
+        scenario, runs, seed, strategies, trace_runs, keep, situation
+    )
     token = uuid.uuid4().hex[:12]
     t = time.perf_counter()
     with connect(scheduler, n_workers=n_workers, timeout=connect_timeout) as client:

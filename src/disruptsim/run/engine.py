@@ -20,6 +20,7 @@ from ..model import kernel
 from ..model.compiler import CompiledModel, compile_strategy
 from ..model.shocks import EventBatch, ShockSampler
 from ..scenario.model import Scenario
+from ..situation import Situation, StartState, start_state
 
 DEFAULT_BATCH_RUNS = 4096
 DEFAULT_TRACE_RUNS = 1000
@@ -106,9 +107,18 @@ def lanes_for(n_runs: int) -> int:
 
 
 def run_strategy_batch(
-    model: CompiledModel, events: EventBatch, success: np.ndarray, n_trace: int
+    model: CompiledModel,
+    events: EventBatch,
+    success: np.ndarray,
+    n_trace: int,
+    start: StartState | None = None,
 ) -> BatchOutput:
-    """Run the kernel on one batch of one strategy; runs ``k < n_trace`` are traced."""
+    """Run the kernel on one batch of one strategy; runs ``k < n_trace`` are traced.
+
+    ``start``: the start state (default: day 0, full stocks); traced days before it are NaN.
+    """
+    if start is None:
+        start = start_state(None, model)
     n = events.n_runs
     T, P = model.horizon_days, model.n_products
     lanes = lanes_for(n)
@@ -134,7 +144,14 @@ def run_strategy_batch(
         acc_gap,
         acc_short,
         acc_stock,
+        start.day,
+        start.stock,
+        start.first,
+        start.qual,
     )
+    if start.day:
+        trace_phi[:, : start.day] = np.nan
+        trace_stock[:, : start.day] = np.nan
     return BatchOutput(
         metrics=out,
         trace_phi=trace_phi[:n_trace],
@@ -188,6 +205,8 @@ class BatchPlan:
     trace_runs: int
     keep: str = "all"
     rows: dict[str, np.ndarray] = field(default_factory=dict)
+    situation: Situation | None = None
+    starts: dict[str, StartState] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -198,13 +217,23 @@ class BatchPlan:
         trace_runs: int,
         keep: str = "all",
         runs: int = 0,
+        situation: Situation | None = None,
     ) -> BatchPlan:
-        """Compile the strategies and resolve which per-run rows to keep (see :func:`kept_rows`)."""
+        """Compile the strategies and resolve which per-run rows to keep (see :func:`kept_rows`).
+
+        With a ``situation``, strategies are compiled as decided on its ``decided_day`` and
+        every run starts from its state (:func:`disruptsim.situation.start_state`).
+        """
         names = tuple(strategies)
-        models = {name: compile_strategy(scenario, name) for name in names}
+        if situation is None:
+            models = {name: compile_strategy(scenario, name) for name in names}
+        else:
+            models = {name: situation.compile(scenario, name) for name in names}
         keep = resolve_keep(keep, models, runs)
         rows = {name: kept_rows(models[name], keep) for name in names}
-        return cls(scenario, names, models, ShockSampler(scenario, seed), trace_runs, keep, rows)
+        starts = {name: start_state(situation, models[name]) for name in names}
+        sampler = ShockSampler(scenario, seed)
+        return cls(scenario, names, models, sampler, trace_runs, keep, rows, situation, starts)
 
 
 def simulate_batch(plan: BatchPlan, run_start: int, run_stop: int, timings: Timings | None = None) -> dict[str, BatchOutput]:
@@ -215,6 +244,8 @@ def simulate_batch(plan: BatchPlan, run_start: int, run_stop: int, timings: Timi
     """
     timings = timings if timings is not None else Timings()
     shared: list[tuple[object, EventBatch]] = []
+    situation = plan.situation
+    day = 0 if situation is None else situation.day
     n_trace = max(0, min(run_stop, plan.trace_runs) - run_start)
     outputs = {}
     for name in plan.strategies:
@@ -223,11 +254,12 @@ def simulate_batch(plan: BatchPlan, run_start: int, run_stop: int, timings: Timi
         key = (world.hazards, world.shocks)
         events = next((ev for k, ev in shared if k == key), None)
         if events is None:
-            events = plan.sampler.events(world, run_start, run_stop)
+            in_force = () if situation is None else situation.events_for(world, plan.scenario.baseline)
+            events = plan.sampler.events(world, run_start, run_stop, day, in_force)
             shared.append((key, events))
         success = plan.sampler.success(plan.models[name], run_start, run_stop)
         t2 = time.perf_counter()
-        out = run_strategy_batch(plan.models[name], events, success, n_trace)
+        out = run_strategy_batch(plan.models[name], events, success, n_trace, plan.starts.get(name))
         rows = plan.rows.get(name)
         if rows is not None and len(rows) < out.metrics.shape[1]:
             out.metrics = np.ascontiguousarray(out.metrics[:, rows, :])
@@ -257,11 +289,12 @@ def prepare_study(
     strategies: Sequence[str],
     trace_runs: int,
     keep: str,
+    situation: Situation | None = None,
 ) -> tuple[BatchPlan, dict[str, StrategyAccumulator], Timings]:
     """Compile the plan and allocate the accumulators of a study (timed as ``compile``)."""
     timings = Timings()
     t0 = time.perf_counter()
-    plan = BatchPlan.build(scenario, seed, strategies, trace_runs, keep, runs)
+    plan = BatchPlan.build(scenario, seed, strategies, trace_runs, keep, runs, situation)
     acc = new_accumulators(plan, runs)
     timings.compile = time.perf_counter() - t0
     return plan, acc, timings
@@ -278,9 +311,15 @@ def simulate_local(
     threads: int | None = None,
     progress: Callable[[int], None] | None = None,
     keep: str = "all",
+    situation: Situation | None = None,
 ) -> tuple[dict[str, StrategyAccumulator], Timings]:
-    """Simulate ``runs`` runs of every strategy in this process (numba threads)."""
-    plan, acc, timings = prepare_study(scenario, runs, seed, strategies, trace_runs, keep)
+    """Simulate ``runs`` runs of every strategy in this process (numba threads).
+
+    With a ``situation``, every run starts from it (see :class:`BatchPlan`).
+    """
+    plan, acc, timings = prepare_study(
+        scenario, runs, seed, strategies, trace_runs, keep, situation
+    )
     with numba_threads(threads):
         for r0, r1 in batch_bounds(runs, batch_runs):
             for name, batch in simulate_batch(plan, r0, r1, timings).items():

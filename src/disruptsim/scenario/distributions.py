@@ -26,6 +26,10 @@ class _Dist(BaseModel):
         """Inverse CDF evaluated at uniforms ``u`` in [0, 1)."""
         raise NotImplementedError
 
+    def below(self, x: float) -> float:  # pragma: no cover - abstract
+        """``P(X < x)``: the probability of a value below ``x`` (residual lives, situations)."""
+        raise NotImplementedError
+
     def mean(self) -> float:  # pragma: no cover - abstract
         """Mean of the distribution."""
         raise NotImplementedError
@@ -47,6 +51,9 @@ class Fixed(_Dist):
 
     def ppf(self, u):
         return np.full(np.shape(u), self.value, dtype=np.float64)
+
+    def below(self, x):
+        return 1.0 if self.value < x else 0.0
 
     def mean(self):
         return self.value
@@ -73,6 +80,13 @@ class Uniform(_Dist):
 
     def ppf(self, u):
         return self.low + (self.high - self.low) * np.asarray(u, dtype=np.float64)
+
+    def below(self, x):
+        if x <= self.low:
+            return 0.0
+        if x >= self.high:
+            return 1.0
+        return (x - self.low) / (self.high - self.low)
 
     def mean(self):
         return 0.5 * (self.low + self.high)
@@ -108,6 +122,16 @@ class Triangular(_Dist):
         left = a + np.sqrt(u * (b - a) * (c - a))
         right = b - np.sqrt((1.0 - u) * (b - a) * (b - c))
         return np.where(u < fc, left, right)
+
+    def below(self, x):
+        a, c, b = self.low, self.mode, self.high
+        if x <= a:
+            return 0.0
+        if x >= b:
+            return 1.0
+        if x <= c:
+            return (x - a) ** 2 / ((b - a) * (c - a))
+        return 1.0 - (b - x) ** 2 / ((b - a) * (b - c))
 
     def mean(self):
         return (self.low + self.mode + self.high) / 3.0
@@ -164,6 +188,12 @@ class Beta(_Dist):
             np.asarray(u, dtype=np.float64), a, b
         )
 
+    def below(self, x):
+        from scipy import stats
+
+        a, b = self.shape()
+        return float(stats.beta.cdf((x - self.low) / (self.high - self.low), a, b))
+
     def mean(self):
         return self.mean_
 
@@ -196,6 +226,11 @@ class LogNormal(_Dist):
         from scipy.special import ndtri  # inverse of the standard normal CDF
 
         return self.median * np.exp(self.sigma() * ndtri(u))
+
+    def below(self, x):
+        if x <= 0:
+            return 0.0
+        return NormalDist().cdf(math.log(x / self.median) / self.sigma())
 
     def mean(self):
         return self.median * math.exp(0.5 * self.sigma() ** 2)

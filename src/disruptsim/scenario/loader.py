@@ -80,7 +80,7 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     return out
 
 
-class _Report:
+class Report:
     """Collects issues as :class:`Problem` objects located in the document."""
 
     def __init__(self, document: Document):
@@ -213,7 +213,7 @@ def _best_effort_world(data: Mapping[str, Any]) -> tuple[World | None, list[Issu
 
 def _resolve(document: Document, path: Path | None) -> Scenario:
     data = document.data
-    report = _Report(document)
+    report = Report(document)
     report.add(finite_issues(data))
     scenario_file, issues = _validate(ScenarioFile, data)
     report.add(issues)
@@ -267,6 +267,11 @@ def _resolve(document: Document, path: Path | None) -> Scenario:
         path=path,
         sha256=document.sha256,
         data=freeze(data),
+        situation_positions=FrozenDict(
+            (key[1:], position)
+            for key, position in document.positions.items()
+            if key[:1] == ("situation",)
+        ),
     )
 
 

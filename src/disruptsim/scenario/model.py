@@ -53,6 +53,9 @@ class Scenario:
         SHA-256 of the file's bytes (None when built from a mapping).
     data : Mapping
         The scenario as plain data (the parsed file), for ``scenario.resolved.yaml``.
+    situation_positions : Mapping
+        Line and column of every key of the file's ``situation:`` block (paths inside
+        the block), for the errors of :func:`disruptsim.load_situation`.
     """
 
     name: str
@@ -64,6 +67,14 @@ class Scenario:
     path: Path | None = None
     sha256: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    situation_positions: Mapping[Any, tuple[int, int]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    @property
+    def situation(self) -> Mapping[str, Any] | None:
+        """The file's ``situation:`` block as plain data (None: the scenario has none)."""
+        return self.data.get("situation")
 
     @property
     def baseline(self) -> World:

@@ -174,6 +174,8 @@ class ScenarioFile(World):
     regions: dict[str, str] = Field(default_factory=dict)
     """Region codes the scenario declares, with a description each (atomic pseudo-countries)."""
     strategies: dict[str, dict[str, Any] | None] = Field(default_factory=lambda: {"baseline": {}})
+    situation: dict[str, Any] | None = None
+    """The state of the world today, to simulate from (checked by ``disruptsim.load_situation``)."""
 
 
 STRATEGY_KEYS = ("description", "defaults", "hazards", "shocks", "products")

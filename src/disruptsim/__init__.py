@@ -16,6 +16,7 @@ _LAZY = {
     "Scenario": ("disruptsim.scenario", "Scenario"),
     "simulate": ("disruptsim.run.simulation", "simulate"),
     "load_situation": ("disruptsim.situation", "load_situation"),
+    "Exercise": ("disruptsim.exercise", "Exercise"),
     "Situation": ("disruptsim.situation", "Situation"),
     "SimulationResult": ("disruptsim.results.result", "SimulationResult"),
     "BackendError": ("disruptsim.run.distributed", "BackendError"),
@@ -26,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .run.distributed import BackendError
     from .run.simulation import simulate
     from .scenario import Scenario, load_scenario
+    from .exercise import Exercise
     from .situation import Situation, load_situation
 
 
@@ -45,6 +47,7 @@ def __dir__():
 
 __all__ = [
     "BackendError",
+    "Exercise",
     "Scenario",
     "ScenarioError",
     "SimulationResult",

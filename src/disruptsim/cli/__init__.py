@@ -28,6 +28,7 @@ from .. import __version__
 from ..conventions import DOMESTIC, EXIT_INPUT, EXIT_INTERNAL
 from ..errors import ScenarioError
 from ..scenario import Scenario, ScenarioFile, load_scenario
+from .exercise import exercise_command
 from .run import DEFAULT_RUNS, parse_strategies, run_study
 
 app = typer.Typer(
@@ -297,6 +298,9 @@ def bench(
     from ..run.bench import bench_command
 
     bench_command(quick=quick, json_path=json_file)
+
+
+app.command("exercise")(reports_errors(exercise_command))
 
 
 def main(argv: list[str] | None = None) -> None:

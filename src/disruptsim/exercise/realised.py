@@ -106,6 +106,7 @@ class RealisedPath:
         self.daily = {key: np.full((T, len(self.products)), np.nan) for key in RECORDS}
         self.flows = {name: dict.fromkeys(_FLOWS, 0.0) for name in self.products}
         self.recorded = 0  # days copied into `daily`
+        self.log: list[tuple[int, str, Any]] = []  # (day, "event" | "change", arguments)
         self.run = self._start(None)
 
     # -- the world ------------------------------------------------------------------------
@@ -139,6 +140,7 @@ class RealisedPath:
     def add_event(self, event: ShockEvent) -> None:
         """Add a shock event to the truth (an inject's effect)."""
         self.events.append(event)
+        self.log.append((self.day, "event", event))
         self.run.inject_event(event)
 
     def change(
@@ -154,6 +156,13 @@ class RealisedPath:
         ``replaces``: ``(product, kind)`` of a reactive option the patch replaces (its
         qualification state is dropped: the new option qualifies by its own lag).
         """
+        self.log.append(
+            (
+                self.day,
+                "change",
+                {"demand": demand, "patch": patch, "replaces": replaces, "cost": cost},
+            )
+        )
         situation = self.situation()
         self._close_segment()
         if demand is not None:
@@ -201,6 +210,32 @@ class RealisedPath:
         for name, p in self.run.products.items():
             for key in _FLOWS:
                 self.flows[name][key] += p.totals.get(key, 0.0)
+
+    def replayed(
+        self,
+        until: int,
+        *,
+        skip: int | None = None,
+        base_override: Mapping[str, Any] | None = None,
+        decisions: bool = True,
+    ) -> RealisedPath:
+        """This path played again up to ``until`` from the same truth: without the change
+        at position ``skip`` of :attr:`log` (a counterfactual), or on another base
+        strategy without any decision (a pre-planned one: ``decisions=False``)."""
+        initial = self.events[
+            : len(self.events) - sum(1 for _, kind, _ in self.log if kind == "event")
+        ]
+        other = RealisedPath(self.scenario, self.seed, initial, base_override=base_override)
+        for k, (day, kind, args) in enumerate(self.log):
+            other.advance_to(day)
+            if k == skip or (not decisions and kind == "change" and args["patch"] is not None):
+                continue
+            if kind == "event":
+                other.add_event(args)
+            else:
+                other.change(**args)
+        other.advance_to(until)
+        return other
 
     # -- outcome --------------------------------------------------------------------------
 

@@ -80,6 +80,9 @@ class Exercise:
         self.lookaheads: list[LookAhead] = []
         self.notes: list[dict[str, Any]] = []
         self.turn_outcomes: list[dict[str, Any]] = []
+        self.contexts: list[
+            dict[str, Any]
+        ] = []  # per decision: what the report's counterfactual needs
         self.finished = False
         self._adhoc = 0
         self.journal.append(
@@ -338,6 +341,18 @@ class Exercise:
         day = self.day
         key, patch = self._patch(decision_id, parameters, day)
         replaces = (d.product, REACTIVE[d.lever]) if d.lever in REACTIVE else None
+        self.contexts.append(
+            {
+                "log_index": len(self.path.log),
+                "situation": public_situation(
+                    self.path.situation(), self.public_ends, self.scenario
+                ),
+                "demand": dict(self.path.demand),
+                "before": decided_override(self.path.patches),
+                "patch": (d.product, key, patch),
+                "cost": d.cost,
+            }
+        )
         self.path.change(patch=(d.product, key, patch), replaces=replaces, cost=d.cost)
         record = {
             "id": d.id,
@@ -471,6 +486,21 @@ class Exercise:
     def outcome(self) -> dict[str, float]:
         """The realised outcome so far: costs, unmet units, shortage days, one-off costs."""
         return {k: float(v) for k, v in self.path.outcome().items()}
+
+    def realised_chart(self) -> bytes:
+        """SVG of the realised path so far (fulfilment and days of stock, final products)."""
+        from .charts import realised_chart
+
+        products = self.path.products
+        finals = [
+            j
+            for j, n in enumerate(products)
+            if self.scenario.baseline.products[n].final_demand_per_day > 0
+        ]
+        marks = [(d["day"], "decision") for d in self.decisions] + [
+            (i["day"], "inject") for i in self.delivered if i["day"] > 0
+        ]
+        return realised_chart(self.path.daily, products, finals, self.path.recorded, marks)
 
     def note(self, text: str, *, author: str = "") -> None:
         """Record a hot-wash or facilitator note."""

@@ -23,11 +23,11 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .exercise import Exercise
     from .results.result import SimulationResult
     from .run.distributed import BackendError
     from .run.simulation import simulate
     from .scenario import Scenario, load_scenario
-    from .exercise import Exercise
     from .situation import Situation, load_situation
 
 

@@ -34,6 +34,7 @@ from typing import Any  # noqa: E402
 
 import _common  # noqa: E402
 import numpy as np  # noqa: E402
+import numpy_engine  # noqa: E402  (benchmarks/numpy_engine.py, beside this script)
 
 from disruptsim.run import bench, engine  # noqa: E402
 
@@ -56,6 +57,47 @@ QUICK = {
     "quiet_runs": 500,
 }
 BOARIO_STEPS = 365
+TARGET_VS_NUMPY = 5.0
+"""Target of the kernel against the NumPy engine (best batch), as a ratio within one run."""
+
+
+def time_numpy(
+    plan: engine.BatchPlan,
+    runs: int,
+    *,
+    batch_runs: int = 4096,
+    strategy: str = "baseline",
+) -> bench.Timing:
+    """Simulate ``runs`` runs with the NumPy engine (batches of ``batch_runs``), checked
+    against the kernel on every batch."""
+    bench.warm_up(plan, strategy)
+    model = plan.models[strategy]
+    layout = numpy_engine.Layout.build(model)
+    wall = cpu = 0.0
+    worst = {"agree": True, "mismatches": 0, "max_abs_diff": 0.0}
+    for r0, r1 in engine.batch_bounds(runs, batch_runs):
+        events, success = bench.sample(plan, r0, r1, strategy)
+        t0, c0 = time.perf_counter(), time.process_time()
+        out = numpy_engine.run_batch_numpy(model, events, success, layout)
+        wall += time.perf_counter() - t0
+        cpu += time.process_time() - c0
+        check = bench.agreement(
+            engine.run_strategy_batch(model, events, success, 0).metrics, out.metrics
+        )
+        worst["agree"] &= check["agree"]
+        worst["mismatches"] += check["mismatches"]
+        worst["max_abs_diff"] = max(worst["max_abs_diff"], check["max_abs_diff"])
+    extra = {**worst, "batch_runs": batch_runs, "blas_threads": bench.blas_threads()}
+    return bench.Timing(
+        "NumPy engine",
+        model.n_products,
+        model.horizon_days,
+        runs,
+        1,
+        wall,
+        cpu,
+        extra,
+    )
 
 
 def quiet_share(plan: engine.BatchPlan, runs: int) -> float:
@@ -174,7 +216,7 @@ def main() -> None:
 
     numpy_timings = []
     for batch in cfg["numpy_batches"]:
-        t = bench.time_numpy(plan, max(cfg["numpy_runs"], batch), batch_runs=batch)
+        t = time_numpy(plan, max(cfg["numpy_runs"], batch), batch_runs=batch)
         numpy_timings.append(t)
         out.print(
             f"NumPy, batches of {batch}: {t.rate:.3g} product-days/s, agrees: {t.extra['agree']}"
@@ -231,7 +273,7 @@ def main() -> None:
     targets = [
         {"name": "kernel >= 5e7 product-days/s", "measured": best, "met": best >= bench.TARGET_RATE},
         {"name": "kernel >= 5x NumPy", "measured": ratios["kernel_best_vs_numpy"],
-         "met": ratios["kernel_best_vs_numpy"] >= bench.TARGET_VS_NUMPY},
+         "met": ratios["kernel_best_vs_numpy"] >= TARGET_VS_NUMPY},
     ]  # fmt: skip
     if reference is not None:
         r = ratios["kernel_best_vs_simpy"]

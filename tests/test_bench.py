@@ -7,11 +7,10 @@ import json
 
 from rich.console import Console
 
+from disruptsim.cli.bench import render
 from disruptsim.run import bench
 
-TINY = bench.BenchSizes(
-    n_products=4, horizon_days=60, kernel_runs=64, numpy_runs=32, reference_runs=1
-)
+TINY = bench.BenchSizes(n_products=4, horizon_days=60, kernel_runs=64, reference_runs=1)
 
 
 def test_bench_runs_and_renders() -> None:
@@ -20,6 +19,8 @@ def test_bench_runs_and_renders() -> None:
     assert messages
     engines = [t.engine for t in report.timings]
     assert engines[0] == "numba kernel"
+    # The NumPy engine is a benchmark (benchmarks/compare.py), not part of the command.
+    assert set(engines) == {"numba kernel", "SimPy reference"}
     assert {t.threads for t in report.timings if t.engine == "numba kernel"} >= {1}
     for t in report.timings:
         assert t.runs > 0 and t.wall_s > 0 and t.product_days == t.runs * 4 * 60
@@ -28,7 +29,7 @@ def test_bench_runs_and_renders() -> None:
     json.dumps(report.as_dict())  # the report is JSON-serialisable
 
     buffer = io.StringIO()
-    bench.render(report, Console(file=buffer, width=160))
+    render(report, Console(file=buffer, width=160))
     text = buffer.getvalue()
     assert "numba kernel" in text and "Targets" in text
 

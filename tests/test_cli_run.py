@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 import disruptsim as ds
 from disruptsim import cli
-from disruptsim.cli.run import _batch_runs, default_output_dir, parse_strategies
+from disruptsim.cli.run import default_output_dir, parse_strategies, run_study
 from disruptsim.run.simulation import simulate
 from disruptsim.synthetic import synthetic_scenario
 
@@ -145,7 +145,20 @@ def test_missing_file_and_bad_runs(tmp_path):
 def test_helpers():
     assert parse_strategies(None) is None and parse_strategies(" a, b ,") == ["a", "b"]
     assert default_output_dir("solar pv/2030") == Path("out") / "solar_pv_2030"
-    assert _batch_runs(100) == 256 and _batch_runs(10**6) == 4096
+
+
+def test_run_study_reports_the_library_checks(tmp_path, capsys):
+    # disruptsim run has no checks of its own: simulate's ArgumentError becomes exit 2.
+    from rich.console import Console
+
+    err = Console(stderr=True, highlight=False, soft_wrap=True, width=200)
+    scenario = ROOT / "scenarios" / "example-minimal.yaml"
+    kwargs = {"out": tmp_path / "o", "report": False, "err_console": err}
+    assert run_study(scenario, runs=0, **kwargs) == 2
+    assert "--runs: runs must be a positive integer, got 0" in capsys.readouterr().err
+    assert run_study(scenario, runs=10, threads=0, **kwargs) == 2
+    assert "--threads: threads must be a positive integer" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
 
 
 def _interrupt(tmp_path: Path, signum: int) -> tuple[subprocess.CompletedProcess, Path]:
@@ -198,7 +211,8 @@ def test_interrupt_leaves_nothing(tmp_path, signum):
 
 def test_backend_arguments(scenario_file, tmp_path):
     result = invoke("run", scenario_file, "--scheduler", "tcp://x:1", "--out", tmp_path / "o")
-    assert result.exit_code == 2 and "--backend dask" in result.stderr
+    assert result.exit_code == 2
+    assert "--scheduler" in result.stderr and "backend='dask'" in result.stderr
     result = invoke("run", scenario_file, "--backend", "spark", "--out", tmp_path / "o")
     assert result.exit_code == 2 and "local" in result.stderr
     assert not (tmp_path / "o").exists()

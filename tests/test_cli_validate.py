@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer
 from conftest import MINIMAL_YAML
 from typer.testing import CliRunner
 
@@ -102,7 +103,7 @@ def test_unexpected_error_exits_1(monkeypatch):
     def broken(path):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli, "load_scenario", broken)
+    monkeypatch.setattr(cli.validate, "load_scenario", broken)
     result = invoke("validate", EXAMPLE)
     assert result.exit_code == 1
     assert "RuntimeError: boom" in result.stderr
@@ -114,7 +115,7 @@ def test_reports_errors_turns_input_errors_into_exit_2():
     def command():
         ds.load_scenario({"name": "x"})
 
-    with pytest.raises(cli.typer.Exit) as info:
+    with pytest.raises(typer.Exit) as info:
         command()
     assert info.value.exit_code == 2
 

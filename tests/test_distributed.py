@@ -300,3 +300,30 @@ def test_disruptsim_imports_and_runs_locally_without_dask():
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("BackendError")
     assert 'pip install "disruptsim[dask]"' in out.stdout
+
+
+def test_dask_equals_local_from_a_situation(scenario, client):
+    """Bit-identical from a situation too: a hazard in force of unknown end, stocks drawn down."""
+    hazard = scenario.baseline.hazards[0].name
+    stocked = [n for n, p in scenario.baseline.products.items() if p.stockpile is not None]
+    today = ds.load_situation(
+        {
+            "day": 50,
+            "events": [{"hazard": hazard, "started_day": 20}],
+            "stocks": {n: {"days": 1} for n in stocked},
+            "disrupted_since": {n: 21 for n in stocked},
+        },
+        scenario,
+    )
+    local = ds.simulate(scenario, runs=RUNS, seed=SEED, trace_runs=TRACE, situation=today)
+    remote = ds.simulate(
+        scenario,
+        runs=RUNS,
+        seed=SEED,
+        trace_runs=TRACE,
+        situation=today,
+        backend="dask",
+        scheduler=client,
+        batch_runs=150,
+    )
+    assert_identical(local, remote)

@@ -246,7 +246,7 @@ def test_more_stock_of_one_product_never_increases_its_unmet_units(data, seed, f
 def test_upstream_stock_can_delay_downstream_qualification():
     """A bigger upstream stock can *increase* downstream unmet units (a property of the model).
 
-    Reactive qualification counts from the product's first disruption (DESIGN section 3). An
+    Reactive qualification counts from the product's first disruption (docs/model.md, section 5). An
     upstream stock that hides a short first outage from the downstream product delays the
     downstream product's diversification until the second, long outage.
     """

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import disruptsim as ds
+from disruptsim.conventions import N_METRICS
 from disruptsim.model.compiler import compile_strategy
 from disruptsim.run import engine
 from disruptsim.synthetic import synthetic_scenario
@@ -54,7 +55,7 @@ def test_auto_keeps_everything_when_small_and_less_when_large(scenario, monkeypa
     models = {n: compile_strategy(scenario, n) for n in scenario.strategy_names}
     assert engine.resolve_keep("auto", models, 1000) == "all"
     monkeypatch.setattr(engine, "KEEP_BUDGET_BYTES", 10_000_000)
-    per_run_all = sum(m.n_products + 1 for m in models.values()) * 21 * 8
+    per_run_all = sum(m.n_products + 1 for m in models.values()) * N_METRICS * 8
     assert engine.resolve_keep("auto", models, 10_000_000 // per_run_all + 1) in ("final", "system")
     assert engine.resolve_keep("auto", models, 10**9) == "system"
     with pytest.raises(ValueError, match="keep must be one of"):

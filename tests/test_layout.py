@@ -160,3 +160,35 @@ def test_all_matches_the_api_page():
     assert documented == set(disruptsim.__all__)
     for name in disruptsim.__all__:
         getattr(disruptsim, name)  # every documented name resolves
+
+
+def test_kernel_cache_follows_conventions(tmp_path):
+    # Numba re-validates the kernel's cache against kernel.py only; the kernel compiles in a
+    # fingerprint of conventions.py and drops its cache when that file changed.
+    import shutil
+
+    src = tmp_path / "src"
+    shutil.copytree(PACKAGE, src / "disruptsim", ignore=shutil.ignore_patterns("__pycache__"))
+    env = {
+        **__import__("os").environ,
+        "PYTHONPATH": str(src),
+        "NUMBA_CACHE_DIR": str(tmp_path / "nc"),
+    }
+    probe = (
+        "from disruptsim.model import kernel as k\n"
+        "print(k._compiled_stamp() == k._CONVENTIONS_STAMP, k.STALE_CACHE_DROPPED)\n"
+    )
+
+    def run() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    assert run() == ["True", "False"]  # compiled and cached
+    assert run() == ["True", "False"]  # loaded from the cache
+    conventions_py = src / "disruptsim" / "conventions.py"
+    conventions_py.write_text(conventions_py.read_text() + "\nTOL = 2e-9\n")
+    assert run() == ["True", "True"]  # stale cache loaded, detected, dropped, recompiled
+    assert run() == ["True", "False"]  # the new cache

@@ -133,3 +133,14 @@ class TestFormat:
         assert fmt.format_ratio(31.25) == "31" and fmt.format_ratio(0.0) == "0"
         assert fmt.format_runs(247) == "250" and fmt.format_runs(12_345) == "13,000"
         assert fmt.format_runs(math.inf) == "no finite number"
+
+
+def test_one_euro_scale_for_tables_and_figures():
+    from disruptsim.report.figures import axis_euro_scale
+    from disruptsim.report.format import euro_scale, format_euros
+
+    assert euro_scale(2.5e9) == (1e9, "bn", "billion")
+    assert euro_scale(-999.0) == (1.0, "", "")
+    assert axis_euro_scale([1.0, 3e6, float("nan")]) == (1e6, "€ million")
+    assert axis_euro_scale([12.0]) == (1.0, "€")
+    assert format_euros(3.2e6) == "€3.20\u00a0m"

@@ -11,8 +11,8 @@ from scipy import stats
 
 import disruptsim as ds
 from disruptsim.model.shocks import ShockSampler, residual_durations, uniforms
+from disruptsim.model.situation import FAILED, load_situation, scenario_situation, start_state
 from disruptsim.scenario.distributions import Fixed, LogNormal, Triangular
-from disruptsim.situation import FAILED, load_situation, scenario_situation, start_state
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 SOLAR = SCENARIOS / "solar-pv.yaml"
@@ -59,7 +59,10 @@ def test_a_situation_file_is_read_and_resolved(solar, write_yaml):
 
 
 BAD = [
-    ("day: 2000\n", "2000.yaml:1:1: day: expected a day before the horizon (1095 days), found 2000"),
+    (
+        "day: 2000\n",
+        "2000.yaml:1:1: day: expected a day before the horizon (1095 days), found 2000",
+    ),
     (
         "day: 10\nevents:\n  - {hazard: cn_export_control, started_day: 1}\n",
         ":3:6: events[0].hazard: unknown hazard 'cn_export_control'; did you mean 'cn_export_controls'?",
@@ -202,7 +205,12 @@ def test_sampling_from_today(solar):
             "day": 300,
             "events": [
                 {"hazard": "cn_export_controls", "started_day": 200},
-                {"hazard": "shipping_disruption", "started_day": 290, "severity": 0.4, "ends_day": 320},
+                {
+                    "hazard": "shipping_disruption",
+                    "started_day": 290,
+                    "severity": 0.4,
+                    "ends_day": 320,
+                },
             ],
         },
         solar,

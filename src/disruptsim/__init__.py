@@ -15,20 +15,20 @@ _LAZY = {
     "load_scenario": ("disruptsim.scenario", "load_scenario"),
     "Scenario": ("disruptsim.scenario", "Scenario"),
     "simulate": ("disruptsim.run.simulation", "simulate"),
-    "load_situation": ("disruptsim.situation", "load_situation"),
-    "Exercise": ("disruptsim.exercise", "Exercise"),
-    "Situation": ("disruptsim.situation", "Situation"),
     "SimulationResult": ("disruptsim.results.result", "SimulationResult"),
     "BackendError": ("disruptsim.run.distributed", "BackendError"),
+    "load_situation": ("disruptsim.model.situation", "load_situation"),
+    "Situation": ("disruptsim.model.situation", "Situation"),
+    "Exercise": ("disruptsim.exercise", "Exercise"),
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from .exercise import Exercise
+    from .model.situation import Situation, load_situation
     from .results.result import SimulationResult
     from .run.distributed import BackendError
     from .run.simulation import simulate
     from .scenario import Scenario, load_scenario
-    from .situation import Situation, load_situation
 
 
 def __getattr__(name: str):

@@ -39,6 +39,7 @@ __all__ = [
     "Metric",
     "metric_index",
     "ramp",
+    "ramp_share",
     "whole_days",
 ]
 
@@ -153,16 +154,21 @@ EXIT_INPUT = 2
 """Exit status of bad input: an invalid scenario, unreadable file or bad argument."""
 
 
-def ramp(k, ramp_days: float):
-    """Share of full value a ramp has reached ``k`` days after it started (0 before).
+def ramp_share(k, ramp_days):
+    """Share of full value a ramp has reached ``k`` (a scalar) days after it started.
 
-    ``min(1, (k + 1) / (ramp_days + 1))`` for ``k >= 0`` (``docs/model.md``). A scalar
-    ``k`` gives a float, an array ``k`` an array.
+    ``min(1, (k + 1) / (ramp_days + 1))`` for ``k >= 0``, 0 before (``docs/model.md``).
+    Plain Python that numba compiles too: the kernel uses this very function.
     """
+    if k < 0:
+        return 0.0
+    return min(1.0, (k + 1.0) / (ramp_days + 1.0))
+
+
+def ramp(k, ramp_days: float):
+    """:func:`ramp_share` for a scalar ``k`` (a float) or an array of days (an array)."""
     if np.ndim(k) == 0:
-        if k < 0:
-            return 0.0
-        return min(1.0, (k + 1.0) / (ramp_days + 1.0))
+        return ramp_share(k, ramp_days)
     k = np.asarray(k, dtype=np.float64)
     return np.where(k >= 0, np.minimum(1.0, (k + 1.0) / (ramp_days + 1.0)), 0.0)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["Problem", "ScenarioError"]
+__all__ = ["ArgumentError", "Problem", "ScenarioError"]
 
 
 @dataclass(frozen=True)
@@ -64,3 +64,21 @@ class ScenarioError(ValueError):
     def __reduce__(self):
         # Pickle by problems (the default would re-create the error from its text).
         return (type(self), (self.problems,))
+
+
+class ArgumentError(ValueError):
+    """A bad argument to :func:`disruptsim.simulate` (the ``disruptsim run`` command
+    reports it as a bad option, exit status 2).
+
+    Attributes
+    ----------
+    argument : str
+        The parameter's name (``runs``, ``threads``, ``backend`` ...).
+    """
+
+    def __init__(self, argument: str, message: str):
+        self.argument = argument
+        super().__init__(message)
+
+    def __reduce__(self):
+        return (type(self), (self.argument, str(self)))

@@ -20,8 +20,9 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
+import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -37,6 +38,7 @@ from rich.table import Table
 
 from ..conventions import EXIT_INPUT, EXIT_OK, SYSTEM
 from ..report.format import (
+    euro_scale,
     format_days,
     format_euros,
     format_interval,
@@ -44,6 +46,7 @@ from ..report.format import (
     format_ratio,
     format_runs,
 )
+from .errors import reports_errors
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -95,12 +98,6 @@ def _stop_on_signals() -> Iterator[None]:
             signal.signal(s, h)
 
 
-def _batch_runs(runs: int) -> int:
-    """Batch size for a smooth progress bar and, with Dask, enough tasks to share out
-    (results do not depend on it)."""
-    return int(min(4096, max(256, math.ceil(runs / 40))))
-
-
 def parse_strategies(text: str | None) -> list[str] | None:
     """``"a,b"`` -> ``["a", "b"]`` (None or empty: every strategy)."""
     if text is None:
@@ -113,12 +110,10 @@ def _scale(values) -> tuple[float, str, int]:
     """Common euro scale of a table: divisor, unit label and decimals for ~3 digits."""
     finite = [abs(v) for v in values if v is not None and math.isfinite(v)]
     top = max(finite, default=0.0)
-    for div, unit in ((1e9, "€ bn"), (1e6, "€ m"), (1e3, "€ k"), (1.0, "€")):
-        if top >= div or div == 1.0:
-            lead = top / div
-            decimals = max(0, 2 - int(math.floor(math.log10(lead)))) if lead > 0 else 0
-            return div, unit, min(decimals, 2)
-    raise AssertionError  # pragma: no cover
+    div, short, _ = euro_scale(top)
+    lead = top / div
+    decimals = max(0, 2 - int(math.floor(math.log10(lead)))) if lead > 0 else 0
+    return div, f"€ {short}" if short else "€", min(decimals, 2)
 
 
 def strategy_table(result: SimulationResult, summary: pd.DataFrame, product: str = SYSTEM) -> Table:
@@ -256,37 +251,19 @@ def run_study(
     ScenarioError, OSError
         An invalid or unreadable scenario file (the command turns them into exit 2).
     """
+    from ..errors import ArgumentError
+    from ..model.situation import load_situation
     from ..results.io import check_output_dir
     from ..run.distributed import BackendError
     from ..run.simulation import simulate
     from ..scenario import load_scenario
-    from ..situation import load_situation
 
     console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 120)
     err = err_console or Console(stderr=True, highlight=False, soft_wrap=True)
-    if isinstance(runs, bool) or runs < 1:
-        err.print(f"--runs must be a positive integer, got {runs}")
-        return EXIT_INPUT
-    if threads is not None and threads < 1:
-        err.print(f"--threads must be a positive integer, got {threads}")
-        return EXIT_INPUT
-    if backend not in ("local", "dask"):
-        err.print(f"--backend must be 'local' or 'dask', got {escape(repr(backend))}")
-        return EXIT_INPUT
-    if scheduler is not None and backend != "dask":
-        err.print("--scheduler needs --backend dask")
-        return EXIT_INPUT
     t0 = time.perf_counter()
     scenario = load_scenario(file)
     today = load_situation(situation, scenario) if situation is not None else None
     names = list(strategies) if strategies else None
-    unknown = [s for s in names or () if s not in scenario.strategies]
-    if unknown:
-        err.print(
-            f"{escape(str(file))}: unknown strategy {escape(repr(unknown[0]))}; "
-            f"this scenario has: {escape(', '.join(scenario.strategy_names))}"
-        )
-        return EXIT_INPUT
     target = Path(out) if out is not None else default_output_dir(scenario.name)
     try:
         check_output_dir(target, force)
@@ -324,7 +301,6 @@ def run_study(
                     seed=seed,
                     strategies=names,
                     threads=threads,
-                    batch_runs=_batch_runs(runs),
                     progress=lambda n: progress.advance(task, n),
                     backend=backend,
                     scheduler=scheduler,
@@ -345,6 +321,10 @@ def run_study(
                 except FileExistsError as error:  # created by someone else meanwhile
                     err.print(f"{escape(str(target))}: {escape(error.strerror or str(error))}")
                     return EXIT_INPUT
+    except ArgumentError as error:
+        option = "--" + error.argument.replace("_", "-")
+        err.print(f"{escape(str(file))}: {option}: {escape(str(error))}")
+        return EXIT_INPUT
     except BackendError as error:
         err.print(f"disruptsim: {escape(str(error))}")
         return EXIT_INPUT
@@ -367,3 +347,84 @@ def run_study(
         f"{'report.html, ' if report else ''}manifest.json) in {elapsed:.1f} s."
     )
     return EXIT_OK
+
+
+@reports_errors
+def run_command(
+    file: Annotated[
+        Path, typer.Argument(help="Scenario file (YAML).", metavar="FILE", show_default=False)
+    ],
+    runs: Annotated[
+        int, typer.Option("--runs", "-n", min=1, help="Monte Carlo runs per strategy.")
+    ] = DEFAULT_RUNS,
+    seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the study.")] = 0,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output directory (default: out/<scenario name>).",
+            show_default=False,
+        ),
+    ] = None,
+    strategies: Annotated[
+        str | None,
+        typer.Option(
+            "--strategies",
+            help="Comma-separated strategies (baseline always included).",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing non-empty output directory.")
+    ] = False,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            "--threads", min=1, help="Numba threads (default: all cores).", show_default=False
+        ),
+    ] = None,
+    report: Annotated[
+        bool, typer.Option("--report/--no-report", help="Write report.html and figures.")
+    ] = True,
+    backend: Annotated[
+        str, typer.Option("--backend", help="Where runs are computed: local or dask.")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Dask scheduler address, e.g. tcp://host:8786 (default with --backend dask: a local cluster).",
+            show_default=False,
+        ),
+    ] = None,
+    situation: Annotated[
+        Path | None,
+        typer.Option(
+            "--situation",
+            help="Situation file (YAML): simulate from today's state (see docs/how-to-situation.md).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Simulate every strategy of a scenario and write the result directory.
+
+    Writes summary.csv, runs.parquet, timeseries.parquet, report.html with figures, scenario.resolved.yaml and manifest.json, atomically, and prints a table of the strategies.
+
+    Exit status: 0 ok; 2 bad input or an existing output directory; 130 or 143 interrupted.
+    """
+    code = run_study(
+        file,
+        runs=runs,
+        seed=seed,
+        out=out,
+        strategies=parse_strategies(strategies),
+        force=force,
+        threads=threads,
+        report=report,
+        backend=backend,
+        scheduler=scheduler,
+        situation=situation,
+    )
+    if code:
+        raise typer.Exit(code)

@@ -1,4 +1,4 @@
-"""Scenario -> flat NumPy arrays for the kernel (DESIGN section 6).
+"""Scenario -> flat NumPy arrays for the kernel (the quantities of ``docs/model.md``).
 
 :func:`compile_strategy` turns one resolved strategy of a scenario into a
 :class:`CompiledModel`: products in topological order (upstream first), sources,
@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..conventions import DOMESTIC, ramp, whole_days
+from ..conventions import DAYS_PER_YEAR, DOMESTIC, ramp, whole_days
 from ..scenario.model import Scenario
 from ..scenario.schema import Reactive, World
 
@@ -345,7 +345,7 @@ def compile_strategy(
     quiet_premium[1:] = np.cumsum(premium_day, axis=0)
     quiet_opex = np.zeros((T + 1, P))
     quiet_opex[1:] = np.cumsum(opex_day, axis=0)
-    quiet_holding = stock_holding * unit_value * stock_target / 365.0
+    quiet_holding = stock_holding * unit_value * stock_target / DAYS_PER_YEAR
 
     f8 = np.float64
     arrays = KernelModel(

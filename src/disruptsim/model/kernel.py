@@ -1,4 +1,4 @@
-"""The numba simulation kernel: daily dynamics and per-run metrics (DESIGN section 3).
+"""The numba simulation kernel: daily dynamics and per-run metrics (``docs/model.md``).
 
 Numba code only: no RNG, no Python objects. Every function here is a deterministic
 function of arrays (a :class:`~disruptsim.model.compiler.KernelModel` and an
@@ -12,11 +12,15 @@ bit-identical for any thread count or batch size.
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import numpy as np
 from numba import njit, prange
 
 from .. import conventions as _conventions
 from ..conventions import (  # module-level constants: numba compiles them in
+    DAYS_PER_YEAR,
     FIXED,
     M_CAPEX,
     M_DISRUPTED,
@@ -40,28 +44,24 @@ from ..conventions import (  # module-level constants: numba compiles them in
     M_TTS,
     M_UNMET,
     TOL,
+    ramp_share,
 )
 
-#: The values of every constant above, as this module's machine code must see them.
-_CONSTANTS = tuple(
-    float(v)
-    for k, v in sorted(vars(_conventions).items())
-    if k.startswith("M_") or k in ("FIXED", "N_METRICS", "TOL")
+#: A fingerprint of conventions.py. Numba freezes the constants imported above into its
+#: cached machine code and re-validates that cache only against this file, so the
+#: fingerprint is compiled in too and checked at import (:func:`_drop_stale_cache`).
+_CONVENTIONS_STAMP = float(
+    int.from_bytes(hashlib.sha256(Path(_conventions.__file__).read_bytes()).digest()[:6], "big")
 )
 
 
 @njit(cache=True)
-def _compiled_constants():
-    """The constants as compiled into this module's cached machine code."""
-    return _CONSTANTS
+def _compiled_stamp():
+    """The fingerprint of conventions.py as compiled into this module's cached code."""
+    return _CONVENTIONS_STAMP
 
 
-@njit(cache=True, inline="always")
-def _ramp(k, ramp_days):
-    if k < 0:
-        return 0.0
-    v = (k + 1.0) / (ramp_days + 1.0)
-    return 1.0 if v > 1.0 else v
+_ramp = njit(cache=True, inline="always")(ramp_share)
 
 
 @njit(cache=True, inline="always")
@@ -134,6 +134,8 @@ def simulate_run(
     stock0,
     first0,
     qual0,
+    snap_day,
+    snap_stock,
 ):
     """Simulate one run of one strategy; write its metrics into ``out[P+1, N_METRICS]``.
 
@@ -141,6 +143,8 @@ def simulate_run(
     (-1: none yet) and qualification days ``qual0`` (>= 0: known; -1: by the model's rule,
     on ``first + lag`` if the success draw succeeds; -2: never); see
     :func:`disruptsim.situation.start_state`. Day 0 with full stocks is a fresh run.
+    The stocks at the start of day ``snap_day`` (if the run reaches it) are written into
+    ``snap_stock[P]``: with the first disruptions and the events, the run's state that day.
     """
     T, P = m.requirement.shape
     out[:, :] = 0.0
@@ -166,6 +170,9 @@ def simulate_run(
     sys_min = 1.0
     t = day0
     while t < T:
+        if t == snap_day:
+            for i in range(P):
+                snap_stock[i] = stock[i]
         # Events in force today; the next start after today.
         na = 0
         next_start = T
@@ -191,8 +198,10 @@ def simulate_run(
                 phi[i] = 1.0
                 target = m.stock_target[i]
                 if stock[i] < target:
-                    hv = m.stock_holding[i] * m.unit_value[i] / 365.0
+                    hv = m.stock_holding[i] * m.unit_value[i] / DAYS_PER_YEAR
                     for d in range(t, t1):
+                        if d == snap_day:
+                            snap_stock[i] = stock[i]
                         if stock[i] < target:
                             fill = m.stock_refill[i] * m.requirement[d, i]
                             if target - stock[i] < fill:
@@ -204,6 +213,8 @@ def simulate_run(
                         if do_trace:
                             trace_stock[d, i] = stock[i]
                 else:
+                    if t <= snap_day < t1:
+                        snap_stock[i] = stock[i]
                     out[i, M_HOLDING] += m.quiet_holding[i] * (t1 - t)
                     if do_trace:
                         for d in range(t, t1):
@@ -339,7 +350,7 @@ def simulate_run(
                 sys_min = f
             if stock[i] < out[i, M_MIN_STOCK]:
                 out[i, M_MIN_STOCK] = stock[i]
-            out[i, M_HOLDING] += m.stock_holding[i] * v * stock[i] / 365.0
+            out[i, M_HOLDING] += m.stock_holding[i] * v * stock[i] / DAYS_PER_YEAR
             acc_gap[t, i] += np.int64(g * FIXED + 0.5)
             if g > TOL:
                 acc_short[t, i] += 1
@@ -415,6 +426,8 @@ def run_batch(
     stock0,
     first0,
     qual0,
+    snap_day,
+    snap_stock,
 ):
     """Simulate a batch of runs of one strategy in parallel.
 
@@ -428,6 +441,7 @@ def run_batch(
     trace_phi, trace_stock : float32[max(n_trace, 1), T, P], written for traced runs
     acc_gap, acc_stock : int64[lanes, T, P]; acc_short : int64[lanes, T, P+1]; added to
     day0, stock0, first0, qual0 : the start state of every run (see :func:`simulate_run`)
+    snap_day : int, -1 for none; snap_stock : float64[n, P] (or [1, P] without), written
     """
     n = out.shape[0]
     lanes = acc_gap.shape[0]
@@ -450,27 +464,31 @@ def run_batch(
         for k in range(lane, n, lanes):
             traced = k < n_trace
             kt = k if traced else 0
+            ks = 0
+            if snap_day >= 0:
+                ks = k
             simulate_run(
                 m, ev_hazard, ev_start, ev_end, ev_recovery, ev_severity,
                 ev_ptr[k], ev_ptr[k + 1], success[k], out[k],
                 trace_phi[kt], trace_stock[kt], traced,
                 acc_gap[lane], acc_short[lane], acc_stock[lane],
                 stock, phi, first, first_short, last_short, qual, act_h, act_sev, act_prof,
-                day0, stock0, first0, qual0,
+                day0, stock0, first0, qual0, snap_day, snap_stock[ks],
             )
 
 
-def _drop_stale_cache():
-    """Numba freezes module-level constants into its cache and re-validates a cache only
-    against this file: when ``conventions.py`` changed since the cache was written, drop
-    every cached function of this module so that it is compiled again."""
-    if _compiled_constants() == _CONSTANTS:
-        return
+def _drop_stale_cache() -> bool:
+    """When ``conventions.py`` changed since this module's cache was written, drop every
+    cached function of this module so that it is compiled again with today's constants."""
+    if _compiled_stamp() == _CONVENTIONS_STAMP:
+        return False
     for obj in list(globals().values()):
         cache = getattr(obj, "_cache", None)
         if cache is not None and hasattr(cache, "flush"):
             cache.flush()
-    _compiled_constants.recompile()
+    _compiled_stamp.recompile()
+    return True
 
 
-_drop_stale_cache()
+#: True when this import found the cache stale and dropped it.
+STALE_CACHE_DROPPED = _drop_stale_cache()

@@ -1,4 +1,4 @@
-"""The readable reference engine: the dynamics of DESIGN section 3 as SimPy processes.
+"""The readable reference engine: the dynamics of ``docs/model.md`` as SimPy processes.
 
 One :class:`ReferenceRun` simulates one run of one strategy, day by day:
 
@@ -28,12 +28,21 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from ..conventions import DOMESTIC, METRICS, MITIGATION_PARTS, SYSTEM, TOL, ramp, whole_days
+from ..conventions import (
+    DAYS_PER_YEAR,
+    DOMESTIC,
+    METRICS,
+    MITIGATION_PARTS,
+    SYSTEM,
+    TOL,
+    ramp,
+    whole_days,
+)
 from ..scenario.model import Scenario
 from ..scenario.schema import Product, Reactive
-from ..situation import Situation, stock_units
 from .compiler import topological_order
 from .shocks import EventBatch
+from .situation import Situation, stock_units
 
 MIDDAY = 0.5
 UNIT_METRICS = ("diversified_units", "substituted_units", "stock_released_units")
@@ -346,7 +355,7 @@ class ReferenceRun:
                 recovery_days=float(ev.recovery),
             )
             events.append(entry)
-        stocks = {n: ("units", p.stock.level) for n, p in self.products.items() if p.stock is not None}
+        stocks = {n: ("units", float(p.stock.level)) for n, p in self.products.items() if p.stock is not None}
         since = {n: p.first_disruption for n, p in self.products.items() if p.first_disruption is not None}
         qualified: dict[str, dict[str, int | None]] = {}
         for name, p in self.products.items():
@@ -471,7 +480,7 @@ class ReferenceRun:
         totals["min_fulfilment"] = min(totals.get("min_fulfilment", 1.0), p.fulfilment)
         totals["min_stock"] = min(totals.get("min_stock", p.target), p.stock_level)
         if spec.stockpile is not None:
-            holding = spec.stockpile.holding_cost_rate * v * p.stock_level / 365.0
+            holding = spec.stockpile.holding_cost_rate * v * p.stock_level / DAYS_PER_YEAR
             _add(totals, "holding_cost", holding)
         self._record(
             t,

@@ -1,4 +1,4 @@
-"""Sampling of shock events into flat arrays (DESIGN section 4).
+"""Sampling of shock events into flat arrays (``docs/model.md``, section 8).
 
 Randomness is counter-based: every hazard (by name) and every product's success draw
 has its own Philox stream, keyed from ``SeedSequence(seed)`` and the stream's name.
@@ -27,7 +27,7 @@ from typing import NamedTuple, Protocol
 import numpy as np
 from scipy import stats
 
-from ..conventions import whole_days
+from ..conventions import DAYS_PER_YEAR, whole_days
 from ..scenario.distributions import Distribution
 from ..scenario.model import Scenario
 from ..scenario.schema import Hazard, World
@@ -109,7 +109,7 @@ def poisson_inverse(u: np.ndarray, mu: float, cap: int) -> np.ndarray:
 
 
 def _expected_events(hazard: Hazard, horizon_days: int) -> float:
-    return annual_rate(hazard.annual_probability) * horizon_days / 365.0
+    return annual_rate(hazard.annual_probability) * horizon_days / DAYS_PER_YEAR
 
 
 def whole_durations(raw: np.ndarray, horizon_days: int) -> np.ndarray:

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from ..conventions import SYSTEM
+from .format import euro_scale
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..results.result import SimulationResult
@@ -70,15 +71,13 @@ def strategy_colors(names: Sequence[str]) -> dict[str, str]:
     return {n: _COLORS[k % len(_COLORS)] for k, n in enumerate(names)}
 
 
-def euro_scale(values: np.ndarray | Sequence[float]) -> tuple[float, str]:
+def axis_euro_scale(values: np.ndarray | Sequence[float]) -> tuple[float, str]:
     """Divisor and axis unit for euro amounts (``1e6, "€ million"`` ...)."""
     a = np.asarray(values, dtype=float)
     a = a[np.isfinite(a)]
     top = float(np.abs(a).max()) if a.size else 0.0
-    for div, unit in ((1e9, "€ billion"), (1e6, "€ million"), (1e3, "€ thousand")):
-        if top >= div:
-            return div, unit
-    return 1.0, "€"
+    div, _, name = euro_scale(top)
+    return div, f"€ {name}" if name else "€"
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -168,7 +167,7 @@ def cost_distribution_figure(result: SimulationResult, summary: pd.DataFrame) ->
     colors = strategy_colors(names)
     sysrows = summary[summary["product"] == SYSTEM].set_index("strategy")
     totals = {n: np.sort(result.strategies[n].metric("total_cost")) for n in names}
-    div, unit = euro_scale(
+    div, unit = axis_euro_scale(
         np.concatenate(
             [sysrows["total_cost_p99"].to_numpy(), sysrows["total_cost_cvar95"].to_numpy()]
         )
@@ -274,7 +273,7 @@ def pareto_figure(result: SimulationResult, summary: pd.DataFrame) -> Figure:
     s = summary[summary["product"] == SYSTEM].set_index("strategy").loc[names]
     fig = _figure(11.5, 4.6)
     ax, ax2 = fig.subplots(1, 2)
-    div, unit = euro_scale(s["total_cost_ci_high"].to_numpy())
+    div, unit = axis_euro_scale(s["total_cost_ci_high"].to_numpy())
     x = s["ttr_days_p95"].to_numpy(dtype=float)
     y = s["total_cost_mean"].to_numpy(dtype=float) / div
     on = s["pareto_total_ttr95"].to_numpy(dtype=bool)
@@ -297,7 +296,7 @@ def pareto_figure(result: SimulationResult, summary: pd.DataFrame) -> Figure:
 
     mit = s["mitigation_cost_mean"].to_numpy(dtype=float)
     sho = s["shortage_cost_mean"].to_numpy(dtype=float)
-    div2, unit2 = euro_scale(np.concatenate([mit, sho]))
+    div2, unit2 = axis_euro_scale(np.concatenate([mit, sho]))
     on2 = s["pareto_mitigation_shortage"].to_numpy(dtype=bool)
     _front_line(ax2, mit / div2, sho / div2, on2, color="0.4", lw=1, ls="--", label="Pareto front")
     for k, name in enumerate(names):

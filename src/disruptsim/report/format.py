@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 __all__ = [
+    "EURO_SCALES",
+    "euro_scale",
     "format_days",
     "format_euros",
     "format_interval",
@@ -13,14 +15,18 @@ __all__ = [
     "format_runs",
 ]
 
-_SCALES = ((1e9, "bn"), (1e6, "m"), (1e3, "k"))
+EURO_SCALES = ((1e9, "bn", "billion"), (1e6, "m", "million"), (1e3, "k", "thousand"))
+"""Scales of euro amounts: divisor, short and long name."""
 
 
-def _scale_for(value: float) -> tuple[float, str]:
-    for div, suffix in _SCALES:
-        if abs(value) >= div:
-            return div, suffix
-    return 1.0, ""
+def euro_scale(top: float) -> tuple[float, str, str]:
+    """The scale of amounts up to ``top`` in absolute value: divisor, short and long
+    name (``(1e6, "m", "million")``; ``(1.0, "", "")`` below a thousand). The one scale
+    rule of the tables (terminal, HTML) and the figures."""
+    for div, short, long in EURO_SCALES:
+        if abs(top) >= div:
+            return div, short, long
+    return 1.0, "", ""
 
 
 def format_euros(value: float, scale_of: float | None = None, digits: int = 3) -> str:
@@ -33,7 +39,7 @@ def format_euros(value: float, scale_of: float | None = None, digits: int = 3) -
         return "–"
     if math.isinf(value):
         return "∞" if value > 0 else "−∞"
-    div, suffix = _scale_for(value if scale_of is None or math.isnan(scale_of) else scale_of)
+    div, suffix, _ = euro_scale(value if scale_of is None or math.isnan(scale_of) else scale_of)
     x = value / div
     decimals = max(0, digits - 1 - int(math.floor(math.log10(abs(x))))) if x != 0 else 0
     if scale_of is not None and not math.isnan(scale_of) and scale_of != 0:

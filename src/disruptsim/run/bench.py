@@ -1,26 +1,24 @@
-"""Timing of the simulation kernel against the reference engines (``disruptsim bench``).
+"""Timing of the simulation kernel against the SimPy reference engine (``disruptsim bench``).
 
-The functions here measure; the scripts in ``benchmarks/`` and the ``bench`` command call
-them. Every figure is a throughput in **product-days per second**: runs x products x days
+The functions here measure; the scripts in ``benchmarks/`` and the ``bench`` command
+(:mod:`disruptsim.cli.bench`, which prints the report) call them. Every figure is a throughput in **product-days per second**: runs x products x days
 simulated, divided by the wall time of the engine alone (sampling of shocks and numba
 compilation excluded: a warm-up call comes first). Ratios are taken between engines timed
 in the same process, one after the other, on the same scenario and the same sampled events,
 so that they hold on a busy machine where absolute figures do not.
 
-The NumPy engine lives in ``benchmarks/numpy_engine.py`` (it is a benchmark, not part of the
-library); :func:`load_numpy_engine` finds it in a source checkout and returns None elsewhere.
+The NumPy engine is a benchmark, not part of the library: ``benchmarks/compare.py`` times
+it (``benchmarks/numpy_engine.py``), ``disruptsim bench`` does not.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import platform
 import resource
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numba
@@ -152,7 +150,7 @@ def time_kernel(
     )
 
 
-def _agreement(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
+def agreement(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
     """How closely two arrays of per-run metrics agree (NaN where both are NaN)."""
     close = np.isclose(a, b, rtol=RTOL, atol=ATOL, equal_nan=True)
     both = np.isfinite(a) & np.isfinite(b)
@@ -181,64 +179,7 @@ def time_reference(plan: engine.BatchPlan, runs: int, strategy: str = "baseline"
         1,
         wall,
         cpu,
-        _agreement(kernel_out, out),
-    )
-
-
-def load_numpy_engine(path: str | os.PathLike[str] | None = None):
-    """The module ``benchmarks/numpy_engine.py`` of a source checkout, or None if absent."""
-    if path is None:
-        path = Path(__file__).resolve().parents[3] / "benchmarks" / "numpy_engine.py"
-    path = Path(path)
-    if not path.is_file():
-        return None
-    spec = importlib.util.spec_from_file_location("disruptsim_numpy_engine", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def time_numpy(
-    plan: engine.BatchPlan,
-    runs: int,
-    *,
-    batch_runs: int = 4096,
-    strategy: str = "baseline",
-    numpy_engine=None,
-) -> Timing:
-    """Simulate ``runs`` runs with the NumPy engine (batches of ``batch_runs``), checked
-    against the kernel on every batch."""
-    numpy_engine = numpy_engine or load_numpy_engine()
-    if numpy_engine is None:
-        raise RuntimeError("benchmarks/numpy_engine.py not found (a source checkout is needed)")
-    warm_up(plan, strategy)
-    model = plan.models[strategy]
-    layout = numpy_engine.Layout.build(model)
-    wall = cpu = 0.0
-    worst = {"agree": True, "mismatches": 0, "max_abs_diff": 0.0}
-    for r0, r1 in engine.batch_bounds(runs, batch_runs):
-        events, success = sample(plan, r0, r1, strategy)
-        t0, c0 = time.perf_counter(), time.process_time()
-        out = numpy_engine.run_batch_numpy(model, events, success, layout)
-        wall += time.perf_counter() - t0
-        cpu += time.process_time() - c0
-        check = _agreement(
-            engine.run_strategy_batch(model, events, success, 0).metrics, out.metrics
-        )
-        worst["agree"] &= check["agree"]
-        worst["mismatches"] += check["mismatches"]
-        worst["max_abs_diff"] = max(worst["max_abs_diff"], check["max_abs_diff"])
-    extra = {**worst, "batch_runs": batch_runs, "blas_threads": blas_threads()}
-    return Timing(
-        "NumPy engine",
-        model.n_products,
-        model.horizon_days,
-        runs,
-        1,
-        wall,
-        cpu,
-        extra,
+        agreement(kernel_out, out),
     )
 
 
@@ -353,17 +294,15 @@ class BenchSizes:
     n_products: int = BENCH_PRODUCTS
     horizon_days: int = HORIZON_DAYS
     kernel_runs: int = 65_536
-    numpy_runs: int = 16_384
     reference_runs: int = 4
 
     @classmethod
     def quick(cls) -> BenchSizes:
-        return cls(kernel_runs=4096, numpy_runs=4096, reference_runs=2)
+        return cls(kernel_runs=4096, reference_runs=2)
 
 
 #: Targets of the kernel (issue "Benchmarks: prove the speed"), as ratios within one run.
 TARGET_RATE = 5e7
-TARGET_VS_NUMPY = 5.0
 TARGET_VS_REFERENCE = 1000.0
 
 
@@ -388,7 +327,7 @@ class BenchReport:
 
 
 def run_bench(sizes: BenchSizes | None = None, *, say=None) -> BenchReport:
-    """Kernel throughput with 1 and all threads, then the NumPy and SimPy engines on the
+    """Kernel throughput with 1 and all threads, then the SimPy reference engine on the
     same scenario; ratios against the kernel's best figure."""
     sizes = sizes or BenchSizes()
     say = say or (lambda message: None)
@@ -417,19 +356,6 @@ def run_bench(sizes: BenchSizes | None = None, *, say=None) -> BenchReport:
         if not other.extra["agree"]:
             notes.append(f"{other.engine} disagrees with the kernel: {other.extra}")
 
-    numpy_engine = load_numpy_engine()
-    if numpy_engine is None:
-        notes.append("NumPy engine not found (benchmarks/numpy_engine.py is in the source tree)")
-    else:
-        say(f"NumPy engine, {sizes.numpy_runs:,} runs")
-        runs = sizes.numpy_runs
-        other = time_numpy(plan, runs, batch_runs=runs, numpy_engine=numpy_engine)
-        compare("kernel / NumPy", other, TARGET_VS_NUMPY)
-        notes.append(
-            f"NumPy engine: one batch of {runs:,} runs; it gains up to ~15% with larger batches "
-            "(benchmarks/compare.py tries several), so the kernel / NumPy ratio here is a "
-            "little flattering to the kernel"
-        )
     try:
         say(f"SimPy reference engine, {sizes.reference_runs} runs")
         other = time_reference(plan, sizes.reference_runs)
@@ -460,69 +386,3 @@ def _target(
         "target": target,
         "met": bool(measured >= target),
     }
-
-
-def render(report: BenchReport, console) -> None:
-    """Print the report as two rich tables: throughputs, then targets."""
-    from rich.table import Table
-
-    table = Table(title="Throughput in product-days (pd) per second of engine time")
-    columns = ("engine", "threads", "runs", "wall s", "pd/s", "pd/CPU-s", "vs best", "agrees")
-    for col in columns:
-        table.add_column(col, justify="left" if col == "engine" else "right")
-    best = max((t for t in report.timings if t.engine == "numba kernel"), key=lambda t: t.rate)
-    for t in report.timings:
-        agrees = t.extra.get("agree")
-        table.add_row(
-            t.engine,
-            str(t.threads),
-            f"{t.runs:,}",
-            f"{t.wall_s:.3f}",
-            f"{t.rate:.3g}",
-            f"{t.rate_cpu:.3g}",
-            "1" if t is best else f"1/{best.rate / t.rate:,.1f}",
-            "" if agrees is None else ("yes" if agrees else "[red]NO[/red]"),
-        )
-    console.print(table)
-    targets = Table(title="Targets")
-    for col in ("measure", "how", "measured", "from CPU times", "target", "met"):
-        targets.add_column(col, justify="left" if col in ("measure", "how") else "right")
-    for row in report.targets:
-        targets.add_row(
-            row["name"],
-            row["how"],
-            f"{row['measured']:.3g}",
-            "" if row["measured_cpu"] is None else f"{row['measured_cpu']:.3g}",
-            f">= {row['target']:.3g}",
-            "[green]yes[/green]" if row["met"] else "[red]no[/red]",
-        )
-    console.print(targets)
-    s = report.sizes
-    console.print(
-        "pd/s: per second of wall time; pd/CPU-s: per CPU-second of all threads (steadier "
-        "on a busy machine). Compilation and shock sampling are excluded."
-    )
-    console.print(
-        f"synthetic scenario: {s.n_products} products, {COUNTRIES} countries, {s.horizon_days} days; "
-        f"numba {report.info['numba']}, threading layer {report.info.get('threading_layer')}"
-    )
-    for note in report.notes:
-        console.print(f"[yellow]note:[/yellow] {note}")
-
-
-def bench_command(
-    quick: bool = False, json_path: str | os.PathLike[str] | None = None
-) -> BenchReport:
-    """What ``disruptsim bench [--quick] [--json FILE]`` does: run, print tables, save JSON."""
-    import json
-
-    from rich.console import Console
-
-    console = Console(highlight=False)
-    sizes = BenchSizes.quick() if quick else BenchSizes()
-    with console.status("benchmarking") as status:
-        report = run_bench(sizes, say=lambda message: status.update(message))
-    render(report, console)
-    if json_path is not None:
-        Path(json_path).write_text(json.dumps(report.as_dict(), indent=2) + "\n", encoding="utf-8")
-    return report

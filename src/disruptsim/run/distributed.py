@@ -42,8 +42,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ..model.situation import Situation
 from ..scenario.model import Scenario
-from ..situation import Situation
 from .engine import (
     DEFAULT_BATCH_RUNS,
     DEFAULT_TRACE_RUNS,

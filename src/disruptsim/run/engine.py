@@ -19,10 +19,15 @@ from ..conventions import N_METRICS, SYSTEM
 from ..model import kernel
 from ..model.compiler import CompiledModel, compile_strategy
 from ..model.shocks import EventBatch, ShockSampler
+from ..model.situation import Situation, StartState, start_state
 from ..scenario.model import Scenario
-from ..situation import Situation, StartState, start_state
 
 DEFAULT_BATCH_RUNS = 4096
+"""Default batch of the local backend (runs per kernel call); the largest default on Dask."""
+MIN_BATCH_RUNS = 256
+"""Smallest default batch on Dask."""
+TASKS_PER_STUDY = 32
+"""Default number of Dask tasks of a study, between those bounds."""
 DEFAULT_TRACE_RUNS = 1000
 KEEP_CHOICES = ("auto", "all", "final", "system")
 KEEP_BUDGET_BYTES = 1 << 30
@@ -99,6 +104,7 @@ class BatchOutput:
     sum_gap: np.ndarray
     sum_short: np.ndarray
     sum_stock_deficit: np.ndarray
+    snap_stock: np.ndarray | None = None  # f8[n, P], stocks at the start of snap_day
 
 
 def lanes_for(n_runs: int) -> int:
@@ -112,10 +118,13 @@ def run_strategy_batch(
     success: np.ndarray,
     n_trace: int,
     start: StartState | None = None,
+    snap_day: int = -1,
 ) -> BatchOutput:
     """Run the kernel on one batch of one strategy; runs ``k < n_trace`` are traced.
 
     ``start``: the start state (default: day 0, full stocks); traced days before it are NaN.
+    ``snap_day``: also keep every run's stocks at the start of that day
+    (:attr:`BatchOutput.snap_stock`, NaN for a run that starts after it).
     """
     if start is None:
         start = start_state(None, model)
@@ -128,6 +137,7 @@ def run_strategy_batch(
     acc_gap = np.zeros((lanes, T, P), dtype=np.int64)
     acc_short = np.zeros((lanes, T, P + 1), dtype=np.int64)
     acc_stock = np.zeros((lanes, T, P), dtype=np.int64)
+    snap_stock = np.full((n if snap_day >= 0 else 1, P), np.nan)
     kernel.run_batch(
         model.arrays,
         events.ptr,
@@ -148,6 +158,8 @@ def run_strategy_batch(
         start.stock,
         start.first,
         start.qual,
+        snap_day,
+        snap_stock,
     )
     if start.day:
         trace_phi[:, : start.day] = np.nan
@@ -159,6 +171,7 @@ def run_strategy_batch(
         sum_gap=acc_gap.sum(axis=0),
         sum_short=acc_short.sum(axis=0),
         sum_stock_deficit=acc_stock.sum(axis=0),
+        snap_stock=snap_stock if snap_day >= 0 else None,
     )
 
 
@@ -187,6 +200,20 @@ class Timings:
 
     def as_dict(self) -> dict[str, float]:
         return {"compile": self.compile, "sampling": self.sampling, "kernel": self.kernel, **self.extra}
+
+
+def default_batch_runs(runs: int, backend: str = "local") -> int:
+    """Default runs per batch: 4096 locally; on Dask ``runs / 32`` rounded up and clamped
+    to 256..4096, so that every worker gets several tasks.
+
+    The one rule for :func:`~disruptsim.run.simulation.simulate` and ``disruptsim run``.
+    Results do not depend on it, speed does: every batch has a fixed cost (on the 2-core
+    development machine, semiconductors at 10,000 runs took 1.0 s in batches of 4096 and
+    3.4 s in batches of 313), so the local backend takes the largest batch.
+    """
+    if backend == "local":
+        return DEFAULT_BATCH_RUNS
+    return min(DEFAULT_BATCH_RUNS, max(MIN_BATCH_RUNS, -(-runs // TASKS_PER_STUDY)))
 
 
 def batch_bounds(runs: int, batch_runs: int) -> list[tuple[int, int]]:

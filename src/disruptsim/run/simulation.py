@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import functools
+import numbers
 import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from ..errors import ArgumentError
 from ..model.shocks import GENERATOR
+from ..model.situation import Situation, load_situation, scenario_situation
 from ..results.result import SimulationResult, StrategyResult
 from ..scenario.model import Scenario
-from ..situation import Situation, load_situation, scenario_situation
-from .engine import DEFAULT_BATCH_RUNS, DEFAULT_TRACE_RUNS, simulate_local
+from .engine import DEFAULT_TRACE_RUNS, KEEP_CHOICES, default_batch_runs, simulate_local
+
+BACKENDS = ("local", "dask")
 
 
 def _select_strategies(scenario: Scenario, strategies: Sequence[str] | None) -> list[str]:
@@ -23,10 +27,42 @@ def _select_strategies(scenario: Scenario, strategies: Sequence[str] | None) -> 
     unknown = [s for s in names if s not in scenario.strategies]
     if unknown:
         known = ", ".join(scenario.strategy_names)
-        raise ValueError(f"unknown strategy {unknown[0]!r}; this scenario has: {known}")
+        raise ArgumentError(
+            "strategies", f"unknown strategy {unknown[0]!r}; this scenario has: {known}"
+        )
     if "baseline" not in names:
         names.insert(0, "baseline")
     return names
+
+
+def _positive_int(name: str, value: Any, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ArgumentError(name, f"{name} must be {what}, got {value!r}")
+
+
+def _check_arguments(
+    runs: Any,
+    batch_runs: Any,
+    trace_runs: Any,
+    threads: Any,
+    backend: Any,
+    scheduler: Any,
+    keep: Any,
+) -> None:
+    """Raise :class:`~disruptsim.errors.ArgumentError` on the first bad argument."""
+    _positive_int("runs", runs)
+    if batch_runs is not None:
+        _positive_int("batch_runs", batch_runs)
+    _positive_int("trace_runs", trace_runs, minimum=0)
+    if threads is not None:
+        _positive_int("threads", threads)
+    if backend not in BACKENDS:
+        raise ArgumentError("backend", f"backend must be 'local' or 'dask', got {backend!r}")
+    if backend == "local" and scheduler is not None:
+        raise ArgumentError("scheduler", "scheduler is only used with backend='dask'")
+    if keep not in KEEP_CHOICES:
+        raise ArgumentError("keep", f"keep must be one of {', '.join(KEEP_CHOICES)}; got {keep!r}")
 
 
 def simulate(
@@ -58,9 +94,9 @@ def simulate(
     strategies : sequence of str, optional
         Strategies to simulate (default: all); the baseline is always included.
     batch_runs : int, optional
-        Runs per batch (a Dask task each). Default: 4096 locally; with Dask,
-        ``runs / 32`` clamped to 256..4096 so that workers get several tasks. Results
-        do not depend on it.
+        Runs per batch (a Dask task each). Default: 4096 locally; with Dask, ``runs / 32``
+        clamped to 256..4096 so that workers get several tasks
+        (:func:`~disruptsim.run.engine.default_batch_runs`). Results do not depend on it.
     trace_runs : int, default 1000
         Daily trajectories are kept for the first ``trace_runs`` runs.
     threads : int, optional
@@ -96,6 +132,9 @@ def simulate(
 
     Raises
     ------
+    disruptsim.errors.ArgumentError
+        A bad argument (a :class:`ValueError` naming the parameter), e.g. ``runs=0`` or an
+        unknown strategy.
     disruptsim.run.distributed.BackendError
         With ``backend="dask"``: Dask not installed, scheduler unreachable, no workers.
 
@@ -106,25 +145,21 @@ def simulate(
     >>> result = ds.simulate(sc, runs=1000, seed=1)  # doctest: +SKIP
     >>> result.runs("baseline").query("product == 'system'").total_cost.mean()  # doctest: +SKIP
     """
-    if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
-        raise ValueError(f"runs must be a positive integer, got {runs!r}")
+    _check_arguments(runs, batch_runs, trace_runs, threads, backend, scheduler, keep)
+    runs = int(runs)
     if batch_runs is None:
-        batch_runs = (
-            DEFAULT_BATCH_RUNS if backend == "local" else min(4096, max(256, -(-runs // 32)))
-        )
-    if batch_runs < 1:
-        raise ValueError(f"batch_runs must be a positive integer, got {batch_runs!r}")
-    if trace_runs < 0:
-        raise ValueError(f"trace_runs must be >= 0, got {trace_runs!r}")
-    if backend not in ("local", "dask"):
-        raise ValueError(f"backend must be 'local' or 'dask', got {backend!r}")
-    if backend == "local" and scheduler is not None:
-        raise ValueError("scheduler is only used with backend='dask'")
+        batch_runs = default_batch_runs(runs, backend)
     names = _select_strategies(scenario, strategies)
     if situation is None:
         situation = scenario_situation(scenario)
-    elif not isinstance(situation, Situation):
+    elif isinstance(situation, Mapping | str | os.PathLike):
         situation = load_situation(situation, scenario)
+    elif not isinstance(situation, Situation):
+        raise ArgumentError(
+            "situation",
+            "situation must be a Situation (disruptsim.load_situation), a mapping or a path; "
+            f"got {type(situation).__name__}",
+        )
     if backend == "dask":
         from .distributed import simulate_distributed
 

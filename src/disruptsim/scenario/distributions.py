@@ -3,7 +3,7 @@
 Each distribution is a frozen pydantic model with a vectorised inverse CDF
 (:meth:`ppf`), so that sampling is inverse-transform sampling from uniforms:
 the same uniforms give coupled draws when a strategy changes a parameter
-(common random numbers, DESIGN section 4).
+(common random numbers, ``docs/model.md`` section 8).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Typed, frozen models of the scenario format (DESIGN section 2).
+"""Typed, frozen models of the scenario format (``docs/scenario-reference.md``).
 
 These models check types, ranges and unknown keys. Checks that need the whole
 scenario (shares summing to one, known products and countries, cycles in the

@@ -5,7 +5,7 @@ unknown severity and end), how full the stocks are, since when products are disr
 which reactive options are already qualified. :func:`load_situation` reads and checks one
 against a scenario (errors with file, line and column, like scenarios); :func:`start_state`
 turns it into the kernel's start state of one compiled strategy; the SimPy twin starts
-from the same object and exports one (:meth:`disruptsim.reference.ReferenceRun.situation`).
+from the same object and exports one (:meth:`disruptsim.model.reference.ReferenceRun.situation`).
 """
 
 from __future__ import annotations
@@ -18,15 +18,15 @@ from typing import Any, NamedTuple
 import numpy as np
 from pydantic import ValidationError
 
-from .model.compiler import CompiledModel, compile_strategy
-from .scenario.checks import Countries, finite_issues
-from .scenario.frozen import thaw
-from .scenario.loader import Report
-from .scenario.messages import KeyPath, format_number, unknown
-from .scenario.schema import Hazard, World
-from .scenario.schema_errors import schema_issues
-from .scenario.situation import REACTIVE_KINDS, SituationFile
-from .scenario.yamlio import Document, from_mapping, read_file
+from ..scenario.checks import Countries, finite_issues
+from ..scenario.frozen import thaw
+from ..scenario.loader import Report
+from ..scenario.messages import KeyPath, format_number, unknown
+from ..scenario.schema import Hazard, World
+from ..scenario.schema_errors import schema_issues
+from ..scenario.situation import REACTIVE_KINDS, SituationFile
+from ..scenario.yamlio import Document, from_mapping, read_file
+from .compiler import CompiledModel, compile_strategy
 
 __all__ = ["Situation", "SituationEvent", "StartState", "load_situation", "start_state"]
 
@@ -138,8 +138,11 @@ class Situation:
     def to_dict(self) -> dict[str, Any]:
         """The situation as plain data, in the file format (YAML- and JSON-ready)."""
         out: dict[str, Any] = {"day": self.day, "decided_day": self.decided_day}
-        out["events"] = [{k: _plain(v) for k, v in e.items() if v is not None or k in ("severity", "ends_day")} for e in self.events]
-        out["stocks"] = {p: {kind: value} for p, (kind, value) in self.stocks.items()}
+        out["events"] = [
+            {k: _plain(v) for k, v in e.items() if v is not None or k in ("severity", "ends_day")}
+            for e in self.events
+        ]
+        out["stocks"] = {p: {kind: _plain(value)} for p, (kind, value) in self.stocks.items()}
         out["disrupted_since"] = dict(self.disrupted_since)
         out["qualified"] = {p: dict(kinds) for p, kinds in self.qualified.items()}
         return out
@@ -161,6 +164,8 @@ def _plain(value: Any) -> Any:
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
     return value
 
 
@@ -299,7 +304,7 @@ def _check(document: Document, at: KeyPath, scenario) -> Situation:
 
     worlds = {name: scenario.world(name) for name in scenario.strategy_names}
     products = list(scenario.baseline.products)
-    hazards = {h.name: h for w in worlds.values() for h in w.hazards}
+    hazards = {h.name: h for h in scenario.baseline.hazards}
     countries = Countries(scenario.regions)
 
     def product(path: KeyPath, name: str) -> bool:
@@ -312,9 +317,15 @@ def _check(document: Document, at: KeyPath, scenario) -> Situation:
     for k, e in enumerate(spec.events):
         here: KeyPath = ("events", k)
         if e.started_day > day:
-            put((*here, "started_day"), f"expected a day on or before today ({day}), found {e.started_day}")
+            put(
+                (*here, "started_day"),
+                f"expected a day on or before today ({day}), found {e.started_day}",
+            )
         if e.ends_day is not None and e.ends_day <= e.started_day:
-            put((*here, "ends_day"), f"expected a day after started_day ({e.started_day}), found {e.ends_day}")
+            put(
+                (*here, "ends_day"),
+                f"expected a day after started_day ({e.started_day}), found {e.ends_day}",
+            )
         if e.hazard is not None:
             hazard = hazards.get(e.hazard)
             if hazard is None:
@@ -338,9 +349,15 @@ def _check(document: Document, at: KeyPath, scenario) -> Situation:
             for j, name in enumerate(e.products or ()):
                 product((*here, "products", j), name)
             if e.severity is None:
-                put((*here, "severity"), "an explicit shock needs a severity (only a hazard's can be drawn)")
+                put(
+                    (*here, "severity"),
+                    "an explicit shock needs a severity (only a hazard's can be drawn)",
+                )
             if e.ends_day is None:
-                put((*here, "ends_day"), "an explicit shock needs ends_day (only a hazard's end can be drawn)")
+                put(
+                    (*here, "ends_day"),
+                    "an explicit shock needs ends_day (only a hazard's end can be drawn)",
+                )
         if e.ends_day is not None and e.ends_day + recovery <= day:
             put(
                 (*here, "ends_day"),
@@ -370,7 +387,10 @@ def _check(document: Document, at: KeyPath, scenario) -> Situation:
         stocks[name] = ("days", level.days) if level.days is not None else ("units", level.units)
     for name, since in spec.disrupted_since.items():
         if product(("disrupted_since", name), name) and since > day:
-            put(("disrupted_since", name), f"expected a day on or before today ({day}), found {since}")
+            put(
+                ("disrupted_since", name),
+                f"expected a day on or before today ({day}), found {since}",
+            )
     qualified = {}
     for name, kinds in spec.qualified.items():
         if not product(("qualified", name), name):
@@ -381,13 +401,21 @@ def _check(document: Document, at: KeyPath, scenario) -> Situation:
             if all(getattr(w.products[name], kind) is None for w in worlds.values()):
                 put(path, f"product {name!r} has no reactive {kind} in any strategy")
             elif since is None:
-                put(path, f"a qualified option needs the product's first disruption: add disrupted_since.{name}")
+                put(
+                    path,
+                    f"a qualified option needs the product's first disruption: add disrupted_since.{name}",
+                )
             elif when is not None and not since <= when <= day:
-                put(path, f"expected a day from disrupted_since ({since}) to today ({day}), found {when}")
+                put(
+                    path,
+                    f"expected a day from disrupted_since ({since}) to today ({day}), found {when}",
+                )
         qualified[name] = dict(kinds)
     report.raise_if_any()
 
-    situation = Situation(day, decided, tuple(events), stocks, dict(spec.disrupted_since), qualified)
+    situation = Situation(
+        day, decided, tuple(events), stocks, dict(spec.disrupted_since), qualified
+    )
     for strategy in scenario.strategy_names:  # stocks within every strategy's target
         model = situation.compile(scenario, strategy)
         for name, level in stocks.items():
@@ -410,7 +438,9 @@ def situation_days(situation: Situation | None) -> int:
     return 0 if situation is None else situation.day
 
 
-def events_in_force(situation: Situation | None, scenario, strategy: str) -> Sequence[SituationEvent]:
+def events_in_force(
+    situation: Situation | None, scenario, strategy: str
+) -> Sequence[SituationEvent]:
     """The events in force of a situation resolved for one strategy (none without one)."""
     if situation is None:
         return ()

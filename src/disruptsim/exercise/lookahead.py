@@ -21,8 +21,9 @@ from ..results import stats as mx
 from .worlds import DECIDED
 
 __all__ = [
-    "NO_DECISIONS",
     "FAN_QUANTILES",
+    "FAN_RUNS",
+    "NO_DECISIONS",
     "LookAhead",
     "OptionOutcome",
     "public_situation",
@@ -33,6 +34,9 @@ NO_DECISIONS = "baseline"
 """The scenario's baseline (no decision at all), always simulated as a reference."""
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 """Quantiles of the fan charts."""
+FAN_RUNS = 1000
+"""The fan charts' quantiles come from the daily trajectories of the first futures (at most
+this many); every other figure uses all futures."""
 
 
 def public_situation(true: Any, public_ends: set[tuple[str, int]], scenario) -> dict[str, Any]:
@@ -114,7 +118,8 @@ class LookAhead:
     final_products : tuple of str
         Products whose fulfilment and stock days the fans show.
     digest : str
-        SHA-256 of every per-run metric and trace: equal digests, identical look-aheads.
+        SHA-256 of every per-run metric and of the traced days of the fans: equal
+        digests, identical look-aheads.
     """
 
     day: int
@@ -177,8 +182,8 @@ def summarise(
     for name in order:
         s = result.strategies[name]
         digest.update(np.ascontiguousarray(s.metrics).tobytes())
-        digest.update(np.ascontiguousarray(s.trace_fulfilment).tobytes())
-        digest.update(np.ascontiguousarray(s.trace_stock).tobytes())
+        digest.update(np.ascontiguousarray(s.trace_fulfilment[:, days]).tobytes())
+        digest.update(np.ascontiguousarray(s.trace_stock[:, days]).tobytes())
         x = _per_run(s, costs.get(name, 0.0))
         paired = name != DECIDED
         ttr = s.metric("ttr_days", SYSTEM)

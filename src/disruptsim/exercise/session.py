@@ -25,7 +25,7 @@ from ..scenario.messages import unknown
 from .journal import Journal, JournalError, read_journal
 from .levers import ALLOWED_PARAMETERS, REACTIVE, lever_patch
 from .loader import ExerciseSpec, load_exercise
-from .lookahead import NO_DECISIONS, LookAhead, public_situation, summarise
+from .lookahead import FAN_RUNS, NO_DECISIONS, LookAhead, public_situation, summarise
 from .realised import RealisedPath, hazard_events
 from .schema import InjectSpec, StoryShock
 from .worlds import DECIDED, decided_override, exercise_scenario, merge_override
@@ -372,7 +372,12 @@ class Exercise:
         return record
 
     def _patch(
-        self, decision_id: str, parameters: Mapping[str, Any] | None, day: int
+        self,
+        decision_id: str,
+        parameters: Mapping[str, Any] | None,
+        day: int,
+        *,
+        check: bool = True,
     ) -> tuple[str, dict[str, Any]]:
         d = self.spec.decision(decision_id)
         allowed = ALLOWED_PARAMETERS[d.lever]
@@ -384,10 +389,13 @@ class Exercise:
         key, patch = lever_patch(
             d.lever, values, day=day, lead_time_days=d.lead_time_days, disrupted_since=since
         )
-        trial = merge_override(
-            decided_override(self.path.patches), decided_override([(d.product, key, patch)])
-        )
-        exercise_scenario(self.scenario, self.path.demand, {DECIDED: trial})  # raises if invalid
+        if check:
+            trial = merge_override(
+                decided_override(self.path.patches), decided_override([(d.product, key, patch)])
+            )
+            exercise_scenario(
+                self.scenario, self.path.demand, {DECIDED: trial}
+            )  # raises if invalid
         return key, patch
 
     # -- look-ahead -----------------------------------------------------------------------
@@ -434,7 +442,7 @@ class Exercise:
         costs = {}
         for name, params in chosen:
             d = self.spec.decision(name)
-            key, patch = self._patch(name, params, self.day)
+            key, patch = self._patch(name, params, self.day, check=False)  # checked below
             strategies[name] = merge_override(decided, decided_override([(d.product, key, patch)]))
             titles[name], costs[name] = d.title, d.cost
         world = exercise_scenario(self.scenario, self.path.demand, strategies)
@@ -448,9 +456,8 @@ class Exercise:
             seed=seed,
             strategies=order,
             situation=today,
-            trace_runs=runs,
+            trace_runs=min(runs, FAN_RUNS),
             keep="all",
-            threads=None,
         )
         la = summarise(result, self.day, self.spec.file.fan_days, titles, costs, order)
         self.lookaheads.append(la)

@@ -276,3 +276,25 @@ def test_journal_lines_are_json(session):
     for line in journal.read_text().splitlines():
         record = json.loads(line)
         assert record["kind"] and record["time"]
+
+
+def test_a_new_stock_starts_empty(tmp_path):
+    text = EXERCISE.read_text().replace("../scenarios/", f"{(ROOT / 'scenarios').as_posix()}/")
+    text += """  - id: api_stock
+    title: "Start an API stock of 30 days"
+    lever: stock_target
+    product: api
+    parameters: {initial_days: 30, refill_days_per_day: 0.1}
+"""
+    path = tmp_path / "ex.yaml"
+    path.write_text(text)
+    ex = ds.Exercise.from_file(path)
+    la = ex.lookahead(["api_stock"], runs=50)
+    assert [o.name for o in la.options] == ["as_decided", "api_stock", "baseline"]
+    ex.decide("api_stock")  # on day 0, before the restriction of day 10
+    ex.advance(1)
+    j = ex.path.products.index("api")
+    stock = ex.path.daily["stock"][:10, j]
+    requirement = ex.path.daily["requirement"][:10, j]
+    assert stock[0] <= 0.1 * requirement[0] * (1 + 1e-12)  # one day's refill, not a full stock
+    assert np.all(np.diff(stock) > 0)  # refilling on days without a gap

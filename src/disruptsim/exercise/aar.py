@@ -23,6 +23,7 @@ from .._version import __version__
 from ..report.format import format_euros, format_interval, format_percent
 from ..results import stats as mx
 from .charts import data_uri, fan_chart
+from .lookahead import with_empty_stocks
 from .worlds import decided_override, exercise_scenario, merge_override
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -71,7 +72,7 @@ def decision_effects(ex: Exercise, runs: int = 1000) -> list[dict[str, Any]]:
             "with": merge_override(context["before"], decided_override([(product, key, patch)])),
         }
         world = exercise_scenario(ex.scenario, context["demand"], strategies)
-        today = ds.load_situation(context["situation"], world)
+        today = ds.load_situation(with_empty_stocks(context["situation"], world), world)
         seed = int(
             np.random.SeedSequence([ex.spec.file.seed, 7, k]).generate_state(1, dtype=np.uint64)[0]
             >> np.uint64(1)

@@ -27,6 +27,7 @@ __all__ = [
     "LookAhead",
     "OptionOutcome",
     "public_situation",
+    "with_empty_stocks",
     "summarise",
 ]
 
@@ -60,6 +61,17 @@ def public_situation(true: Any, public_ends: set[tuple[str, int]], scenario) -> 
         events.append(e)
     data["events"] = events
     return data
+
+
+def with_empty_stocks(data: dict[str, Any], world) -> dict[str, Any]:
+    """Situation data with an empty stock for each product that has none today but a
+    stockpile in some strategy of ``world`` (a stock decided today starts empty)."""
+    stocks = dict(data.get("stocks") or {})
+    for strategy in world.strategy_names:
+        for name, product in world.world(strategy).products.items():
+            if product.stockpile is not None and name not in stocks:
+                stocks[name] = {"units": 0.0}
+    return {**data, "stocks": stocks}
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,14 @@ from ..scenario.messages import unknown
 from .journal import Journal, JournalError, read_journal
 from .levers import ALLOWED_PARAMETERS, REACTIVE, lever_patch
 from .loader import ExerciseSpec, load_exercise
-from .lookahead import FAN_RUNS, NO_DECISIONS, LookAhead, public_situation, summarise
+from .lookahead import (
+    FAN_RUNS,
+    NO_DECISIONS,
+    LookAhead,
+    public_situation,
+    summarise,
+    with_empty_stocks,
+)
 from .realised import RealisedPath, hazard_events
 from .schema import InjectSpec, StoryShock
 from .worlds import DECIDED, decided_override, exercise_scenario, merge_override
@@ -447,7 +454,10 @@ class Exercise:
             titles[name], costs[name] = d.title, d.cost
         world = exercise_scenario(self.scenario, self.path.demand, strategies)
         today = ds.load_situation(
-            public_situation(self.path.situation(), self.public_ends, self.scenario), world
+            with_empty_stocks(
+                public_situation(self.path.situation(), self.public_ends, self.scenario), world
+            ),
+            world,
         )
         order = [DECIDED, *[n for n, _ in chosen], NO_DECISIONS]
         result = ds.simulate(

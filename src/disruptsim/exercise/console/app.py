@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import ipaddress
 import secrets
 import threading
@@ -327,6 +328,7 @@ def serve(
     token = None if is_loopback(host) else secrets.token_urlsafe(24)
     config = ConsoleConfig(token=token, report_dir=report_dir or Path("."), report_runs=report_runs)
     app = create_app(exercise, config)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     server = make_server(host, port, app, threaded=True)
     actual = server.server_port
     shown = f"[{host}]" if ":" in host else host

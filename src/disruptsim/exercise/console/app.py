@@ -15,8 +15,8 @@
 from __future__ import annotations
 
 import hmac
-import logging
 import ipaddress
+import logging
 import secrets
 import threading
 from dataclasses import dataclass, field

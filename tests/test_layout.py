@@ -148,6 +148,7 @@ def test_loading_a_result_does_not_import_numba(tmp_path):
         "from disruptsim.results.result import SimulationResult\n"
         f"r = SimulationResult.load({str(out)!r})\n"
         "r.summary(); r.runs(); r.timeseries()\n"
+        f"r.save({str(tmp_path / 'again')!r}, report=False)\n"
         "assert 'numba' not in sys.modules, 'numba imported'\n"
         "assert 'disruptsim.model.kernel' not in sys.modules\n"
     )

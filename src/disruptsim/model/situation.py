@@ -11,7 +11,7 @@ from the same object and exports one (:meth:`disruptsim.model.reference.Referenc
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -431,17 +431,3 @@ def _check(document: Document, at: KeyPath, scenario) -> Situation:
                 )
     report.raise_if_any()
     return situation
-
-
-def situation_days(situation: Situation | None) -> int:
-    """Today's day of a situation (0 without one)."""
-    return 0 if situation is None else situation.day
-
-
-def events_in_force(
-    situation: Situation | None, scenario, strategy: str
-) -> Sequence[SituationEvent]:
-    """The events in force of a situation resolved for one strategy (none without one)."""
-    if situation is None:
-        return ()
-    return situation.events_for(scenario.world(strategy), scenario.baseline)

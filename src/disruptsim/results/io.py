@@ -20,6 +20,7 @@ import platform
 import secrets
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -151,18 +152,23 @@ def _yaml_text(result: SimulationResult) -> str:
 
 
 def machine_info() -> dict[str, Any]:
-    """Where a result was computed: platform, CPUs, Python and library versions."""
-    import numba
+    """Where a result was computed: platform, CPUs, Python and library versions.
 
+    numba is not imported for this (saving a loaded result does not need the kernel):
+    its version comes from the package metadata, its thread count only when it is loaded.
+    """
+    from importlib.metadata import version
+
+    numba = sys.modules.get("numba")
     return {
         "platform": platform.platform(),
         "machine": platform.machine(),
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
         "numpy": np.__version__,
-        "numba": numba.__version__,
+        "numba": version("numba"),
         "pandas": pd.__version__,
-        "numba_threads": numba.get_num_threads(),
+        "numba_threads": numba.get_num_threads() if numba is not None else None,
     }
 
 

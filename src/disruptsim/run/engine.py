@@ -140,12 +140,7 @@ def run_strategy_batch(
     snap_stock = np.full((n if snap_day >= 0 else 1, P), np.nan)
     kernel.run_batch(
         model.arrays,
-        events.ptr,
-        events.hazard,
-        events.start,
-        events.end,
-        events.recovery,
-        events.severity,
+        events,
         success,
         out,
         n_trace,
@@ -154,10 +149,7 @@ def run_strategy_batch(
         acc_gap,
         acc_short,
         acc_stock,
-        start.day,
-        start.stock,
-        start.first,
-        start.qual,
+        start,
         snap_day,
         snap_stock,
     )

@@ -298,3 +298,26 @@ def test_a_new_stock_starts_empty(tmp_path):
     requirement = ex.path.daily["requirement"][:10, j]
     assert stock[0] <= 0.1 * requirement[0] * (1 + 1e-12)  # one day's refill, not a full stock
     assert np.all(np.diff(stock) > 0)  # refilling on days without a gap
+
+
+def test_random_hazards_join_the_truth(tmp_path):
+    text = EXERCISE.read_text().replace("../scenarios/", f"{(ROOT / 'scenarios').as_posix()}/")
+    text = text.replace("random_hazards: false", "random_hazards: true").replace(
+        "seed: 2026", "seed: 8"
+    )
+    path = tmp_path / "ex.yaml"
+    path.write_text(text)
+    spec = load_exercise(path)
+    from disruptsim.exercise.realised import hazard_events
+
+    sampled = hazard_events(spec.scenario, 8)
+    assert sampled == hazard_events(spec.scenario, 8)  # the seed fixes the truth
+    assert [(e.hazard, e.start) for e in sampled] == [("eu_plant_quality_failure", 60)]
+    assert hazard_events(spec.scenario, 8, hazards=False) == []  # the scenario has no shocks
+    ex = ds.Exercise(spec)
+    assert len(ex.path.events) == 2
+    ex.advance(5)  # day 70: the sampled quality failure is in force, its end unknown
+    public = {e["hazard"]: e for e in ex.situation().events}
+    assert public["eu_plant_quality_failure"]["ends_day"] is None
+    assert ex.situation(truth=True).events[1]["ends_day"] == sampled[0].end
+    assert ex.lookahead([], runs=50).options[0].name == "as_decided"

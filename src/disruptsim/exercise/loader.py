@@ -261,12 +261,3 @@ class _Checks:
                 where = problem.path.split(f"strategies.{d.id}.products.{d.product}.", 1)[-1]
                 message = problem.message.replace(f"strategy {d.id!r}: ", "")
                 self.put((*at, "parameters"), f"{where}: {message}")
-
-
-def plain(value: Any) -> Any:
-    """JSON-ready copy of pydantic-validated data (tuples as lists)."""
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value

@@ -47,14 +47,17 @@ _NO_EVENTS = EventBatch(
 )
 
 
-def hazard_events(scenario: Scenario, seed: int) -> list[ShockEvent]:
-    """The scenario's hazards as sampled in run 0 of ``seed`` (the truth's random part)."""
+def hazard_events(scenario: Scenario, seed: int, *, hazards: bool = True) -> list[ShockEvent]:
+    """The scenario's shocks, and with ``hazards`` its hazards as sampled in run 0 of
+    ``seed``: the part of the truth that comes from the scenario."""
     world = scenario.baseline
     batch = ShockSampler(scenario, seed).events(world, 0, 1)
     kinds = (*world.hazards, *world.shocks)
     out = []
     for e in range(batch.ptr[0], batch.ptr[1]):
         k = int(batch.hazard[e])
+        if k < len(world.hazards) and not hazards:
+            continue
         h = kinds[k]
         out.append(
             ShockEvent(

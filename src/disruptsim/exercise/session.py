@@ -79,8 +79,7 @@ class Exercise:
         f = spec.file
         self.public_ends: set[tuple[str, int]] = set()
         events = [self._event(s, s.start_day) for s in f.truth.shocks]
-        if f.truth.random_hazards:
-            events += hazard_events(self.scenario, f.seed)
+        events += hazard_events(self.scenario, f.seed, hazards=f.truth.random_hazards)
         self.path = RealisedPath(self.scenario, f.seed, events)
         self.delivered: list[dict[str, Any]] = []
         self.decisions: list[dict[str, Any]] = []

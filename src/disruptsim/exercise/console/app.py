@@ -143,11 +143,25 @@ def create_app(exercise: Exercise, config: ConsoleConfig | None = None) -> Flask
             view = public_view(exercise)
         return render_template("participants.html", view=view, version=state["version"])
 
+    charts: dict[tuple[str, int], bytes] = {}  # drawn once per state of the session
+
+    def chart(kind: str) -> bytes:
+        key = (kind, state["version"])
+        if key not in charts:
+            for stale in [k for k in charts if k[1] != key[1]]:
+                del charts[stale]
+            charts[key] = (
+                exercise.realised_chart()
+                if kind == "realised"
+                else fan_chart(exercise.lookaheads[-1])
+            )
+        return charts[key]
+
     @app.get("/participants/realised.svg")
     @app.get("/facilitator/realised.svg")
     def realised_svg():
         with lock:
-            svg = exercise.realised_chart()
+            svg = chart("realised")
         return Response(svg, mimetype="image/svg+xml")
 
     @app.get("/participants/fan.svg")
@@ -156,7 +170,7 @@ def create_app(exercise: Exercise, config: ConsoleConfig | None = None) -> Flask
         with lock:
             if not exercise.lookaheads:
                 abort(404)
-            svg = fan_chart(exercise.lookaheads[-1])
+            svg = chart("fan")
         return Response(svg, mimetype="image/svg+xml")
 
     # -- facilitator's view ---------------------------------------------------------------

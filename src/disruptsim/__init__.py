@@ -17,6 +17,8 @@ _LAZY = {
     "simulate": ("disruptsim.run.simulation", "simulate"),
     "SimulationResult": ("disruptsim.results.result", "SimulationResult"),
     "BackendError": ("disruptsim.run.distributed", "BackendError"),
+    "screen": ("disruptsim.screening", "screen"),
+    "draft_scenario": ("disruptsim.screening", "draft_scenario"),
     "load_situation": ("disruptsim.model.situation", "load_situation"),
     "Situation": ("disruptsim.model.situation", "Situation"),
     "Exercise": ("disruptsim.exercise", "Exercise"),
@@ -29,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .run.distributed import BackendError
     from .run.simulation import simulate
     from .scenario import Scenario, load_scenario
+    from .screening import draft_scenario, screen
 
 
 def __getattr__(name: str):
@@ -53,7 +56,9 @@ __all__ = [
     "SimulationResult",
     "Situation",
     "__version__",
+    "draft_scenario",
     "load_scenario",
     "load_situation",
+    "screen",
     "simulate",
 ]

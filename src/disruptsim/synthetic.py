@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .conventions import DOMESTIC
+
 COUNTRIES = (
     "CHN", "IND", "USA", "JPN", "KOR", "TWN", "MYS", "VNM",
     "BRA", "ZAF", "MAR", "ISR", "TUR", "MEX", "IDN",
@@ -50,12 +52,12 @@ def synthetic_scenario(
         k = int(rng.integers(1, 5))
         chosen = [str(c) for c in rng.choice(countries, size=min(k, n_countries), replace=False)]
         if i > 0 and rng.random() < 0.5:
-            chosen[-1] = "domestic"
+            chosen[-1] = DOMESTIC
         shares = np.round(rng.dirichlet(np.ones(len(chosen))), 6)
         shares[-1] = round(1.0 - float(shares[:-1].sum()), 6)
         sources: dict[str, Any] = {}
         for c, s in zip(chosen, shares, strict=True):
-            if c != "domestic" and n_countries > 1 and rng.random() < 0.25:
+            if c != DOMESTIC and n_countries > 1 and rng.random() < 0.25:
                 other = str(rng.choice([x for x in countries if x != c]))
                 sources[c] = {"share": float(s), "exposure": {c: 0.5, other: 0.5}}
             else:
@@ -66,7 +68,7 @@ def synthetic_scenario(
             "final_demand_per_day": float(np.round(rng.uniform(1, 100), 2)) if (i % 3 == 2 or i == n_products - 1) else 0.0,
             "sources": sources,
         }
-        if "domestic" in sources and i > 0:
+        if DOMESTIC in sources and i > 0:
             ups = rng.choice(i, size=min(int(rng.integers(1, 4)), i), replace=False)
             product["inputs"] = {names[int(j)]: float(np.round(rng.uniform(0.1, 2.0), 3)) for j in sorted(ups)}
         if rng.random() < 0.3:
@@ -105,12 +107,12 @@ def synthetic_scenario(
     }
     if strategies:
         finals = [n for n in names if products[n]["final_demand_per_day"] > 0]
-        imported = [n for n in names if any(c != "domestic" for c in products[n]["sources"])]
+        imported = [n for n in names if any(c != DOMESTIC for c in products[n]["sources"])]
         target = imported[-1]
         shares_of_target = {
             c: (v if isinstance(v, float) else v["share"])
             for c, v in products[target]["sources"].items()
-            if c != "domestic"
+            if c != DOMESTIC
         }
         top = max(shares_of_target, key=shares_of_target.__getitem__)
         reshore_share = round(min(0.2, shares_of_target[top]), 6)

@@ -2,7 +2,8 @@
 
 This module holds the Typer application and registers the commands; each command group
 has its module: :mod:`~disruptsim.cli.validate` (``validate``, ``schema``),
-:mod:`~disruptsim.cli.run` (``run``), :mod:`~disruptsim.cli.bench` (``bench``), and
+:mod:`~disruptsim.cli.run` (``run``), :mod:`~disruptsim.cli.bench` (``bench``),
+:mod:`~disruptsim.cli.screening` (``screen``, ``draft``), and
 :mod:`~disruptsim.cli.errors` the shared error handling. A command is a plain function
 decorated with :func:`~disruptsim.cli.errors.reports_errors`, so that input errors end
 in a clear message and exit status 2, never a traceback (0 ok, 1 internal error).
@@ -19,7 +20,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import bench, exercise, run, validate
+from . import bench, exercise, run, screening, validate
 from .errors import print_input_error, reports_errors
 
 __all__ = ["app", "main", "print_input_error", "reports_errors"]
@@ -55,6 +56,8 @@ app.command("validate")(validate.validate)
 app.command("schema")(validate.schema)
 app.command("run")(run.run_command)
 app.command("bench")(bench.bench)
+app.command("screen")(screening.screen_command)
+app.command("draft")(screening.draft_command)
 app.command("exercise")(reports_errors(exercise.exercise_command))
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import pycountry
 
+from ..conventions import DOMESTIC
 from . import schema
 from .messages import KeyPath, describe, did_you_mean, format_number, quoted_list, unknown
 from .schema import STRATEGY_KEYS, World
@@ -23,8 +24,6 @@ from .schema_errors import Issue
 
 SHARE_TOLERANCE = 1e-6
 """Shares and exposure weights must sum to 1 within this tolerance."""
-DOMESTIC = "domestic"
-"""Source key for home production."""
 BUILTIN_REGIONS = {"EU27": "European Union (27 member states)", "ROW": "rest of the world"}
 """Region codes valid in every scenario, besides ISO 3166-1 alpha-3 codes."""
 ISO_CODES = frozenset(c.alpha_3 for c in pycountry.countries)

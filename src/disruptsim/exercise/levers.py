@@ -17,7 +17,9 @@ clocks (``docs/exercise.md``, "Levers"):
 - ``reshoring`` starts building ``lead_time_days`` after the decision
   (``build_days`` = decision day + lead time, as the exercise's worlds are decided on
   day 0);
-- ``demand_restraint`` passes its parameters to the scenario's demand-restraint lever.
+- ``demand_restraint`` (the scenario's demand-restraint lever, where this version has it)
+  is also decided on the product's first disruption and acts ``lag_days`` later: its lag is
+  set from the lead time in the same way.
 """
 
 from __future__ import annotations
@@ -51,9 +53,15 @@ ALLOWED_PARAMETERS: dict[str, tuple[str, ...] | None] = {
     "joint_purchase": _REACTIVE_KEYS,
     "substitution": _REACTIVE_KEYS,
     "reshoring": ("from", "share", "ramp_days", "capex", "unit_cost_premium"),
-    "demand_restraint": None,  # whatever the scenario's lever takes
+    "demand_restraint": (
+        "ramp_days",
+        "max_share",
+        "duration_days",
+        "unit_cost",
+        "unit_cost_relative",
+    ),
 }
-"""Parameters each lever accepts (None: checked by the scenario's own schema)."""
+"""Parameters each lever accepts (lead times and build days come from ``lead_time_days``)."""
 
 
 def lever_patch(
@@ -88,14 +96,12 @@ def lever_patch(
     values = dict(parameters)
     if lever in IMMEDIATE:
         return "stockpile", values
-    if lever in REACTIVE:
+    if lever in REACTIVE or lever == "demand_restraint":
         ready = day + lead_time_days
         since = disrupted_since if disrupted_since is not None and disrupted_since <= day else None
         values["lag_days"] = float(lead_time_days if since is None else ready - since)
-        return REACTIVE[lever], values
+        return REACTIVE.get(lever, lever), values
     if lever == "reshoring":
         values["build_days"] = float(day + lead_time_days)
         return "reshoring", values
-    if lever == "demand_restraint":
-        return "demand_restraint", values
     raise ValueError(f"unknown lever {lever!r}")

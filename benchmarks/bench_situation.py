@@ -10,7 +10,9 @@ since day 150. "Warm": numba's compilation and the first call are excluded; the 
 time of ``ds.simulate(..., situation=...)`` is the median of ``--repeat`` calls, every
 strategy simulated, compared with the same call from day 0, for 1,000 traced runs (the
 default: float32 trajectories of 2 x 1,000 x 730 x 50 values per strategy, whose memory
-traffic dominates), 100 and none.
+traffic dominates), 100 and none. CPU time (every thread of this process) is reported
+beside the wall time: on a shared machine, CPU time divided by the threads estimates the
+wall time on an idle one.
 
     python benchmarks/bench_situation.py            # 2,000 runs, 7 repeats
     python benchmarks/bench_situation.py --quick    # 2,000 runs, 3 repeats
@@ -22,6 +24,7 @@ import statistics
 import time
 
 import _common
+import numba
 
 import disruptsim as ds
 from disruptsim.model.compiler import compile_strategy
@@ -57,13 +60,15 @@ def situation_of(scenario: ds.Scenario) -> ds.Situation:
     return ds.load_situation(data, scenario)
 
 
-def timed(fn, repeat: int) -> list[float]:
-    out = []
+def timed(fn, repeat: int) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds (this process, every thread) of ``repeat`` calls."""
+    wall, cpu = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         fn()
-        out.append(time.perf_counter() - t0)
-    return out
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return wall, cpu
 
 
 def main() -> None:
@@ -93,25 +98,39 @@ def main() -> None:
 
             call()  # compile and warm up
             cases[(trace, start)] = timed(call, repeat)
-    rows = [
-        [f"{trace:,d}", start, f"{statistics.median(t):.3f}", f"{min(t):.3f}", f"{max(t):.3f}"]
-        for (trace, start), t in cases.items()
-    ]
+    threads = numba.get_num_threads()
+    rows = []
+    for (trace, start), (wall, cpu) in cases.items():
+        med_cpu = statistics.median(cpu)
+        rows.append(
+            [
+                f"{trace:,d}",
+                start,
+                f"{statistics.median(wall):.3f}",
+                f"{min(wall):.3f}",
+                f"{max(wall):.3f}",
+                f"{med_cpu:.3f}",
+                f"{med_cpu / threads:.3f}",
+            ]
+        )
     out.print(
         _common.table(
             f"Warm simulate, {RUNS:,d} runs x {n_strategies} strategies, 50 products, 730 days "
             f"({repeat} calls, seconds)",
-            ["traced runs", "start", "median", "min", "max"],
+            ["traced runs", "start", "wall median", "min", "max", "CPU median", f"CPU / {threads}"],
             rows,
         )
     )
     for trace in TRACES:
-        med_today = statistics.median(cases[(trace, "situation")])
-        med_day0 = statistics.median(cases[(trace, "day 0")])
+        wall, cpu = cases[(trace, "situation")]
+        med_today, cpu_today = statistics.median(wall), statistics.median(cpu)
+        med_day0 = statistics.median(cases[(trace, "day 0")][0])
         verdict = "under" if med_today < LIMIT_S else "OVER"
         out.print(
-            f"trace_runs={trace}: from the situation median {med_today:.3f} s, {verdict} the "
-            f"{LIMIT_S:.0f} s target; {med_today / med_day0:.2f}x the time from day 0."
+            f"trace_runs={trace}: from the situation median {med_today:.3f} s wall, {verdict} "
+            f"the {LIMIT_S:.0f} s target ({med_today / med_day0:.2f}x the time from day 0); "
+            f"{cpu_today:.3f} s CPU, {cpu_today / threads:.3f} s on {threads} idle threads "
+            "if they scale perfectly."
         )
     out.print(f"load_situation (checks, compiles every strategy): {load_s:.3f} s.")
     _common.write_json(
@@ -124,14 +143,17 @@ def main() -> None:
             "horizon_days": 730,
             "situation_day": DAY,
             "repeat": repeat,
+            "threads": threads,
             "cases": [
                 {
                     "trace_runs": trace,
                     "start": start,
-                    "seconds": t,
-                    "median_s": statistics.median(t),
+                    "wall_s": wall,
+                    "cpu_s": cpu,
+                    "median_wall_s": statistics.median(wall),
+                    "median_cpu_s": statistics.median(cpu),
                 }
-                for (trace, start), t in cases.items()
+                for (trace, start), (wall, cpu) in cases.items()
             ],
             "load_situation_s": load_s,
             "target_s": LIMIT_S,

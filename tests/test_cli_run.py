@@ -68,7 +68,7 @@ def test_run_exit_code_output_and_files(ran):
     for strategy in ("baseline", "stock_60d", "diversify", "reshore"):
         assert strategy in result.stdout
     assert "Wrote" in result.stdout
-    assert "separated" in result.stdout
+    assert "apart" in result.stdout  # the sentence on the two cheapest strategies
     assert [p.name for p in out.parent.iterdir()] == ["res"]
 
 
@@ -96,15 +96,24 @@ def test_existing_directory_exits_2_without_traceback(ran, scenario_file):
     assert sorted(p.name for p in out.iterdir()) == before
 
 
-def test_force_replaces(scenario_file, tmp_path):
+def test_force_replaces_a_previous_result(scenario_file, tmp_path):
+    out = tmp_path / "res"
+    args = ("run", scenario_file, "--runs", 20, "--out", out, "--no-report", "--threads", 1)
+    assert invoke(*args).exit_code == 0
+    (out / "summary.csv").write_text("old")
+    result = invoke(*args, "--force")
+    assert result.exit_code == 0, result.output
+    assert (out / "summary.csv").read_text() != "old"
+
+
+def test_force_refuses_a_directory_that_is_not_a_result(scenario_file, tmp_path):
     out = tmp_path / "res"
     out.mkdir()
     (out / "old.txt").write_text("old")
-    result = invoke(
-        "run", scenario_file, "--runs", 20, "--out", out, "--force", "--no-report", "--threads", 1
-    )
-    assert result.exit_code == 0, result.output
-    assert not (out / "old.txt").exists() and (out / "summary.csv").is_file()
+    result = invoke("run", scenario_file, "--runs", 20, "--out", out, "--force", "--no-report")
+    assert result.exit_code == 2
+    assert "no disruptsim result" in result.stderr and "Traceback" not in result.output
+    assert [p.name for p in out.iterdir()] == ["old.txt"]
 
 
 def test_strategies_subset_and_default_directory(scenario_file, tmp_path, monkeypatch):

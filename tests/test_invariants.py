@@ -26,7 +26,7 @@ from disruptsim.run.engine import run_strategy_batch
 from disruptsim.synthetic import COUNTRIES, synthetic_scenario
 
 M = {name: j for j, name in enumerate(METRICS)}
-COSTS = [m for m in METRICS if m.endswith("_cost") or m.startswith("reshoring_")]
+COSTS = [m for m in METRICS if m.endswith("_cost") or m.startswith(("reshoring_", "recycling_"))]
 FUTURES = 12
 
 
@@ -282,3 +282,132 @@ def test_upstream_stock_can_delay_downstream_qualification():
     assert small[1] == pytest.approx(5 * 10.0)  # outage 1 uncovered; qualified on day 15
     assert big[1] == pytest.approx(10 * 10.0)  # stock hides outage 1; qualified only on day 45
     assert big[1] > small[1]
+
+
+# -- demand restraint -------------------------------------------------------------------------
+
+
+@st.composite
+def restrained(draw) -> dict[str, Any]:
+    """A synthetic scenario whose final products restrain demand (lag, ramp, share drawn)."""
+    data = draw(synthetic())
+    for p in data["products"].values():
+        if p["final_demand_per_day"] > 0:
+            p["demand_restraint"] = {
+                "lag_days": draw(st.integers(0, 20)),
+                "ramp_days": draw(st.integers(0, 30)),
+                "max_share": draw(st.floats(0.05, 1.0)),
+                "unit_cost_relative": draw(st.floats(0.0, 2.9)),  # below 3 x unit_value
+            }
+            if draw(st.booleans()):
+                p["demand_restraint"]["duration_days"] = draw(st.integers(0, 100))
+    return data
+
+
+@settings(max_examples=20, deadline=None)
+@given(data=restrained(), seed=st.integers(0, 2**32 - 1))
+def test_units_balance_under_demand_restraint(data, seed):
+    """Per product and day ``D = delivered + unmet + (D - R)`` (docs/model.md, "Demand
+    restraint"); for a product that is no other product's input ``D - R`` is its own
+    restrained final demand, so over a run ``T * d = delivered + restrained + unmet``."""
+    scenario, model, events, success, batch = simulate(data, seed, runs=4)
+    a = model.arrays
+    D = a.requirement
+    is_input = np.zeros(model.n_products, dtype=bool)
+    is_input[a.in_product] = True
+    unit_cost = a.rs_unit_cost
+    for r in range(events.n_runs):
+        day = ReferenceRun(scenario, "baseline", events, success, r).run().daily
+        R = day["restrained_requirement"]
+        delivered = sum(
+            day[k]
+            for k in ("supplied_units", "diversified_units", "substituted_units", "released_units")
+        )
+        np.testing.assert_allclose(delivered + day["unmet_units"], R, rtol=1e-12, atol=1e-9)
+        assert np.all(R <= D * (1 + 1e-12)) and np.all(R >= -1e-9)
+        forgone = np.nan_to_num(day["restrained_units"])
+        leaf = ~is_input
+        np.testing.assert_allclose((D - R)[:, leaf], forgone[:, leaf], rtol=1e-9, atol=1e-9)
+        out = batch.metrics[r, :-1]
+        T = model.horizon_days
+        np.testing.assert_allclose(
+            (delivered.sum(axis=0) + out[:, M["restrained_units"]] + out[:, M["unmet_units"]])[
+                leaf
+            ],
+            (T * a.final_demand)[leaf],
+            rtol=1e-9,
+        )
+        np.testing.assert_allclose(
+            out[:, M["demand_restraint_cost"]], out[:, M["restrained_units"]] * unit_cost, rtol=1e-9
+        )
+        # the kernel's traced fulfilment is the share of today's (restrained) requirement met
+        phi = batch.trace_phi[r].astype(np.float64)
+        np.testing.assert_allclose(
+            ((1.0 - phi) * R).sum(axis=0), out[:, M["unmet_units"]], rtol=1e-5, atol=1e-6 * D.sum()
+        )
+
+
+def test_demand_restraint_lets_a_stock_last_and_refill():
+    """One product, 40% of supply lost for 60 days, a 10-day stock: restraining 30% of demand
+    from day 6 of the outage turns the gap into a surplus (half the demand is restrained), so
+    the stock stops falling and refills while the outage lasts; without restraint it runs
+    dry."""
+
+    def data(restraint: bool) -> dict[str, Any]:
+        product: dict[str, Any] = {
+            "unit": "t",
+            "unit_value": 1.0,
+            "final_demand_per_day": 10.0,
+            "sources": {"CHN": 0.4, "IND": 0.6},
+            "stockpile": {"initial_days": 10, "refill_days_per_day": 0.5},
+        }
+        if restraint:
+            product["demand_restraint"] = {"lag_days": 5, "max_share": 0.5, "unit_cost": 1.0}
+        shock = {"countries": ["CHN"], "start_day": 10, "duration_days": 60, "severity": 1.0}
+        return {"name": "r", "horizon_days": 100, "shocks": [shock], "products": {"x": product}}
+
+    runs = {}
+    for restraint in (False, True):
+        scenario, _, events, success, _ = simulate(data(restraint), 0, runs=1)
+        runs[restraint] = ReferenceRun(scenario, "baseline", events, success, 0).run()
+    plain, restrained_run = runs[False].daily["stock"][:, 0], runs[True].daily["stock"][:, 0]
+    # without restraint: 4 units a day from a 100-unit stock, dry after 25 days
+    assert plain[34] == 0.0 and plain[20] == pytest.approx(100 - 4 * 11)
+    # with restraint from day 15 (10 + 5): releases on days 10-14 (4 a day), then a surplus
+    assert restrained_run[14] == pytest.approx(100 - 4 * 5)
+    # then it refills 0.5 x 10 a day up to its target, while the outage lasts (to day 69)
+    np.testing.assert_allclose(restrained_run[15:19], [85.0, 90.0, 95.0, 100.0])
+    assert np.all(restrained_run[18:] == 100.0)
+    m = runs[True].metrics()["x"]
+    assert m["restrained_units"] == pytest.approx(0.5 * 10 * (100 - 15))
+    assert m["unmet_units"] == 0.0 and runs[False].metrics()["x"]["unmet_units"] > 0
+
+
+def test_recycling_is_not_exposed_to_foreign_shocks():
+    """One product, its only import source (CHN) cut completely for 30 days: a recycling
+    source at 20% of requirement (built by day 10, full at once) covers 20% of the outage,
+    at its premium; a home shock hits it."""
+
+    def data(home_shock: bool) -> dict[str, Any]:
+        shocks = [{"countries": ["CHN"], "start_day": 20, "duration_days": 30, "severity": 1.0}]
+        if home_shock:
+            shocks.append(
+                {"countries": ["EU27"], "start_day": 20, "duration_days": 30, "severity": 1.0}
+            )
+        product = {
+            "unit": "t",
+            "unit_value": 10.0,
+            "final_demand_per_day": 100.0,
+            "sources": {"CHN": 1.0},
+            "recycling": {"share": 0.2, "build_days": 10, "capex": 5.0, "unit_cost_premium": 0.5},
+        }
+        return {"name": "rc", "horizon_days": 60, "shocks": shocks, "products": {"x": product}}
+
+    _, _, _, _, batch = simulate(data(False), 0, runs=1)
+    out = batch.metrics[0, 0]
+    assert out[M["unmet_units"]] == pytest.approx(0.8 * 100 * 30)
+    assert out[M["recycled_units"]] == pytest.approx(0.2 * 100 * 50)  # days 10-59
+    assert out[M["recycling_opex"]] == pytest.approx(0.2 * 100 * 50 * 10 * 0.5)
+    assert out[M["recycling_capex"]] == 5.0
+    _, _, _, _, batch = simulate(data(True), 0, runs=1)
+    assert batch.metrics[0, 0, M["unmet_units"]] == pytest.approx(100 * 30)

@@ -59,7 +59,7 @@ def test_report_table_has_every_strategy(result, written):
 
 
 def test_figures_are_legible_sizes(result):
-    from disruptsim.report.figures import make_figures
+    from disruptsim.report import make_figures
 
     for f in make_figures(result):
         w, h = f.figure.get_size_inches()

@@ -113,10 +113,15 @@ def _row(summary: pd.DataFrame, strategy: str, product: str) -> pd.Series:
 class TestSummaryDeterministic:
     def test_shape_and_columns(self, det_summary):
         assert tuple(det_summary.columns) == SUMMARY_COLUMNS
-        # one row per strategy and per final product (widget), plus the system
-        assert list(zip(det_summary["strategy"], det_summary["product"], strict=True)) == [
-            (s, p) for s in EXPECTED for p in ("widget", SYSTEM)
-        ]
+        # one row per strategy and per final product (widget), plus the system; the
+        # system first, then the products, each ranked as the command line's table
+        pairs = list(zip(det_summary["strategy"], det_summary["product"], strict=True))
+        assert sorted(pairs) == sorted((s, p) for s in EXPECTED for p in ("widget", SYSTEM))
+        assert [p for _, p in pairs] == [SYSTEM] * len(EXPECTED) + ["widget"] * len(EXPECTED)
+        for product in (SYSTEM, "widget"):
+            rows = det_summary[det_summary["product"] == product]
+            assert rows["rank"].is_monotonic_increasing
+            assert rows["total_cost_mean"].is_monotonic_increasing
         assert (det_summary["runs"] == RUNS).all()
 
     @pytest.mark.parametrize("strategy", list(EXPECTED))
@@ -389,12 +394,23 @@ class TestSaveLoad:
         det_result.save(tmp_path / "res", report=False)
         assert (tmp_path / "res" / "summary.csv").is_file()
 
-    def test_force_replaces(self, det_result, tmp_path):
+    def test_force_replaces_a_previous_result(self, det_result, tmp_path):
+        target = tmp_path / "res"
+        det_result.save(target, report=True)
+        assert (target / "figures").is_dir()
+        (target / "summary.csv").write_text("old")
+        det_result.save(target, force=True, report=False)
+        assert (target / "summary.csv").read_text() != "old"
+        assert not (target / "figures").exists()
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]
+
+    def test_force_refuses_what_is_not_a_result(self, det_result, tmp_path):
         target = tmp_path / "res"
         target.mkdir()
         (target / "old.txt").write_text("old")
-        det_result.save(target, force=True, report=False)
-        assert not (target / "old.txt").exists() and (target / "summary.csv").is_file()
+        with pytest.raises(FileExistsError, match="no disruptsim result"):
+            det_result.save(target, force=True, report=False)
+        assert (target / "old.txt").read_text() == "old"
         assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]
 
     @pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
@@ -413,14 +429,14 @@ class TestSaveLoad:
         import disruptsim.results.io as results_io
 
         target = tmp_path / "res"
-        target.mkdir()
-        (target / "old.txt").write_text("old")
+        det_result.save(target, report=False)
+        before = (target / "manifest.json").read_text()
         monkeypatch.setattr(
             results_io, "_write_npz", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("x"))
         )
         with pytest.raises(RuntimeError):
             det_result.save(target, force=True, report=False)
-        assert (target / "old.txt").read_text() == "old"
+        assert (target / "manifest.json").read_text() == before
         assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]
 
     def test_directory_permissions_follow_umask(self, det_result, tmp_path):
@@ -435,7 +451,8 @@ class TestSaveLoad:
         (tmp_path / "f").write_text("x")
         with pytest.raises(FileExistsError):
             check_output_dir(tmp_path)
-        check_output_dir(tmp_path, force=True)
+        with pytest.raises(FileExistsError):  # not a result: never replaced
+            check_output_dir(tmp_path, force=True)
 
     def test_load_rejects_other_directories(self, tmp_path):
         with pytest.raises(FileNotFoundError):
@@ -462,8 +479,8 @@ def test_loaded_result_without_its_scenario_still_works(random_result, tmp_path,
 
 
 def test_summary_frame_is_the_summary(det_result):
-    from disruptsim.results.summary import summary_frame
+    from disruptsim.results.summary import ranked, summary_frame
 
     products = (*det_result.final_products(), SYSTEM)
-    frame = summary_frame(det_result.strategies, det_result.baseline, products, 0.9)
+    frame = ranked(summary_frame(det_result.strategies, det_result.baseline, products, 0.9))
     pd.testing.assert_frame_equal(frame, det_result.summary(confidence=0.9))

@@ -237,3 +237,36 @@ def test_sampling_from_today(solar):
     again = sampler.events(world, 0, 50, day=0, in_force=())
     for a, b in zip(fresh, again, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_events_in_force_are_coupled_across_strategies(write_yaml):
+    """Common random numbers: a strategy with longer controls draws, run by run, a later end
+    for the controls in force today, from the same uniforms."""
+    text = SOLAR.read_text(encoding="utf-8")
+    longer = """
+  longer_controls:
+    hazards:
+      - name: cn_export_controls
+        countries: [CHN]
+        annual_probability: 0.08
+        severity: {dist: beta, mean: 0.6, sd: 0.2}
+        duration_days: {dist: lognormal, median: 360, p95: 1080}
+        recovery_days: 60
+"""
+    marker = "strategies:\n  baseline: {}\n"
+    assert marker in text
+    scenario = ds.load_scenario(write_yaml(text.replace(marker, marker + longer), "longer.yaml"))
+    situation = load_situation(
+        {"day": 120, "events": [{"hazard": "cn_export_controls", "started_day": 60}]}, scenario
+    )
+    sampler = ShockSampler(scenario, 11)
+    ends = {}
+    for name in ("baseline", "longer_controls"):
+        world = scenario.world(name)
+        events = sampler.events(world, 0, 500, 120, situation.events_for(world, scenario.baseline))
+        mine = events.hazard == len(world.hazards) + len(world.shocks)
+        ends[name] = events.end[mine]
+        severities = events.severity[mine]
+    assert (ends["longer_controls"] >= ends["baseline"]).all()
+    assert (ends["longer_controls"] > ends["baseline"]).mean() > 0.9
+    assert len(np.unique(severities)) > 400

@@ -6,6 +6,9 @@ kernel against this one in one process. :func:`run_strategy_batch_v0` is the fro
 counterpart of :func:`disruptsim.run.engine.run_strategy_batch` (same arguments and output
 arrays), so a benchmark can call either with the same compiled model and events.
 
+Compiled without numba's on-disk cache (``cache=False``, the only change to the copied
+code): a cache written when ``KernelModel`` lived in another module fails to load.
+
 It reads the fields of :class:`disruptsim.model.compiler.KernelModel` by name, so it keeps
 working when fields are added to the model (a field it reads must not be renamed).
 """
@@ -72,7 +75,7 @@ MITIGATION_PARTS = METRICS[M_HOLDING : M_OPEX + 1]
 """The parts that add up to ``mitigation_cost``."""
 
 
-@njit(cache=True, inline="always")
+@njit(cache=False, inline="always")
 def _ramp(k, ramp_days):
     if k < 0:
         return 0.0
@@ -80,7 +83,7 @@ def _ramp(k, ramp_days):
     return 1.0 if v > 1.0 else v
 
 
-@njit(cache=True, inline="always")
+@njit(cache=False, inline="always")
 def _profile(t, start, end, recovery):
     """Fraction of an event's loss in force on day t (1 during it, linear recovery after)."""
     if t < start:
@@ -93,7 +96,7 @@ def _profile(t, start, end, recovery):
     return 1.0 - (k + 1.0) / (recovery + 1.0)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=False, inline="always")
 def _availability(c, i, na, act_h, act_sev, act_prof, haz_mult, haz_products):
     """Share of country c's supply of product i available today (overlapping events multiply)."""
     a = 1.0
@@ -109,7 +112,7 @@ def _availability(c, i, na, act_h, act_sev, act_prof, haz_mult, haz_products):
     return a
 
 
-@njit(cache=True, inline="always")
+@njit(cache=False, inline="always")
 def _exposure_availability(ptr0, ptr1, country, weight, i, na, act_h, act_sev, act_prof, m):
     x = 0.0
     for e in range(ptr0, ptr1):
@@ -119,7 +122,7 @@ def _exposure_availability(ptr0, ptr1, country, weight, i, na, act_h, act_sev, a
     return x
 
 
-@njit(cache=True)
+@njit(cache=False)
 def simulate_run(
     m,
     ev_hazard,
@@ -379,7 +382,7 @@ def simulate_run(
     _finalise(out, S, sys_first, sys_first_short, sys_last_short)
 
 
-@njit(cache=True)
+@njit(cache=False)
 def _finalise(out, i, f, first_short, last_short):
     out[i, M_MITIGATION] = 0.0
     for k in range(M_HOLDING, M_OPEX + 1):
@@ -395,7 +398,7 @@ def _finalise(out, i, f, first_short, last_short):
         out[i, M_TTR] = 0.0 if f >= 0 else np.nan
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=False, parallel=True)
 def run_batch(
     m,
     ev_ptr,

@@ -22,9 +22,14 @@ _LAZY = {
     "load_situation": ("disruptsim.model.situation", "load_situation"),
     "Situation": ("disruptsim.model.situation", "Situation"),
     "Exercise": ("disruptsim.exercise", "Exercise"),
+    "sweep": ("disruptsim.design", "sweep"),
+    "size": ("disruptsim.design", "size"),
+    "sensitivity": ("disruptsim.design", "sensitivity"),
+    "DesignError": ("disruptsim.design", "DesignError"),
 }
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .design import DesignError, sensitivity, size, sweep
     from .exercise import Exercise
     from .model.situation import Situation, load_situation
     from .results.result import SimulationResult
@@ -35,6 +40,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def __getattr__(name: str):
+    if name == "examples":
+        value = import_module("disruptsim.examples")
+        globals()[name] = value
+        return value
     try:
         module, attr = _LAZY[name]
     except KeyError:
@@ -45,11 +54,12 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return sorted([*globals(), *_LAZY])
+    return sorted([*globals(), *_LAZY, "examples"])
 
 
 __all__ = [
     "BackendError",
+    "DesignError",
     "Exercise",
     "Scenario",
     "ScenarioError",
@@ -57,8 +67,12 @@ __all__ = [
     "Situation",
     "__version__",
     "draft_scenario",
+    "examples",
     "load_scenario",
     "load_situation",
     "screen",
+    "sensitivity",
     "simulate",
+    "size",
+    "sweep",
 ]

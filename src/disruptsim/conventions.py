@@ -25,6 +25,7 @@ import numpy as np
 
 __all__ = [
     "DAYS_PER_YEAR",
+    "DEFAULT_RUNS",
     "DOMESTIC",
     "EXIT_INPUT",
     "EXIT_INTERNAL",
@@ -91,6 +92,11 @@ METRIC_SPECS: tuple[Metric, ...] = (
     Metric("diversified_units", "units", "units"),
     Metric("substituted_units", "units", "units"),
     Metric("stock_released_units", "units", "units"),
+    Metric("restrained_units", "units", "units"),
+    Metric("demand_restraint_cost", "euro", "cost-part"),
+    Metric("recycled_units", "units", "units"),
+    Metric("recycling_capex", "euro", "cost-part"),
+    Metric("recycling_opex", "euro", "cost-part"),
 )
 """Every per-run metric, in the order of the last axis of the kernel's output
 (``out[run, product, metric]``; the last product row is the system). Defined in
@@ -133,6 +139,23 @@ M_TOTAL = metric_index("total_cost")
 M_DIV_UNITS = metric_index("diversified_units")
 M_SUB_UNITS = metric_index("substituted_units")
 M_RELEASED = metric_index("stock_released_units")
+M_RESTRAINED = metric_index("restrained_units")
+M_RESTRAINT_COST = metric_index("demand_restraint_cost")
+M_RECYCLED = metric_index("recycled_units")
+M_RC_CAPEX = metric_index("recycling_capex")
+M_RC_OPEX = metric_index("recycling_opex")
+
+
+def _indices(*roles: str) -> np.ndarray:
+    return np.array([i for i, m in enumerate(METRIC_SPECS) if m.role in roles], dtype=np.int64)
+
+
+COST_PART_INDEX = _indices("cost-part")
+"""Positions of the parts of ``mitigation_cost`` (role ``cost-part``), in registry order."""
+COST_INDEX = _indices("cost", "cost-part")
+"""Positions of the costs a system row sums over products (shortage cost and the parts)."""
+UNIT_INDEX = _indices("units")
+"""Positions of the unit metrics (role ``units``): per product only, NaN on system rows."""
 
 SYSTEM = "system"
 """Product label of the system-level rows (all final demand together)."""
@@ -145,6 +168,11 @@ FIXED = 4294967296.0
 """Fixed-point scale of the daily accumulators (2**32 units per 1.0)."""
 DAYS_PER_YEAR = 365
 """Days per year, for annual rates (holding cost, hazard probabilities)."""
+
+DEFAULT_RUNS = 10_000
+"""Monte Carlo runs per strategy of :func:`disruptsim.simulate` and of ``disruptsim run``
+without ``--runs`` (the same default in both; see ``docs/results.md``, *Default run
+count*)."""
 
 EXIT_OK = 0
 """Exit status of a command that succeeded."""

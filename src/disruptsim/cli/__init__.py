@@ -3,7 +3,9 @@
 This module holds the Typer application and registers the commands; each command group
 has its module: :mod:`~disruptsim.cli.validate` (``validate``, ``schema``),
 :mod:`~disruptsim.cli.run` (``run``), :mod:`~disruptsim.cli.bench` (``bench``),
-:mod:`~disruptsim.cli.screening` (``screen``, ``draft``), and
+:mod:`~disruptsim.cli.screening` (``screen``, ``draft``),
+:mod:`~disruptsim.cli.examples` (``examples``),
+:mod:`~disruptsim.cli.design` (``sweep``, ``size``, ``sensitivity``), and
 :mod:`~disruptsim.cli.errors` the shared error handling. A command is a plain function
 decorated with :func:`~disruptsim.cli.errors.reports_errors`, so that input errors end
 in a clear message and exit status 2, never a traceback (0 ok, 1 internal error).
@@ -20,7 +22,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import bench, exercise, run, screening, validate
+from . import bench, design, examples, exercise, run, screening, validate
 from .errors import print_input_error, reports_errors
 
 __all__ = ["app", "main", "print_input_error", "reports_errors"]
@@ -54,10 +56,14 @@ def _root(
 
 app.command("validate")(validate.validate)
 app.command("schema")(validate.schema)
+app.command("examples")(examples.examples)
 app.command("run")(run.run_command)
 app.command("bench")(bench.bench)
 app.command("screen")(screening.screen_command)
 app.command("draft")(screening.draft_command)
+app.command("sweep")(design.sweep)
+app.command("size")(design.size)
+app.command("sensitivity")(design.sensitivity)
 app.command("exercise")(reports_errors(exercise.exercise_command))
 
 

@@ -7,15 +7,20 @@ from __future__ import annotations
 import functools
 import traceback
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import typer
 
 from ..conventions import EXIT_INPUT, EXIT_INTERNAL
 from ..errors import ScenarioError
+from ..results.outdir import OutputExistsError, OutputWriteError
+from ..safetext import terminal_text
 
-__all__ = ["print_input_error", "reports_errors"]
+__all__ = ["print_input_error", "print_warnings", "reports_errors"]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..scenario.model import Scenario
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,13 +29,21 @@ def print_input_error(error: Exception) -> None:
     """Write a bad-input error to stderr: one ``file:line:col: path: message`` per line."""
     if isinstance(error, ScenarioError):
         for problem in error.problems:
-            typer.echo(str(problem), err=True)
+            typer.echo(terminal_text(problem), err=True)
+    elif isinstance(error, OutputExistsError | OutputWriteError):
+        typer.echo(terminal_text(error), err=True)
     elif isinstance(error, OSError):
         name = error.filename if error.filename is not None else ""
         reason = error.strerror or str(error)
-        typer.echo(f"{name}: cannot read file: {reason}", err=True)
+        typer.echo(terminal_text(f"{name}: cannot read file: {reason}"), err=True)
     else:  # pragma: no cover - only the two kinds above are input errors
-        typer.echo(str(error), err=True)
+        typer.echo(terminal_text(error), err=True)
+
+
+def print_warnings(scenario: Scenario) -> None:
+    """Write a scenario's warnings (likely unit mistakes) to stderr, one per line."""
+    for problem in scenario.warnings:
+        typer.echo(terminal_text(problem), err=True)
 
 
 def reports_errors(command: F) -> F:

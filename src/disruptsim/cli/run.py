@@ -11,7 +11,6 @@ SIGTERM).
 
 from __future__ import annotations
 
-import math
 import re
 import signal
 import sys
@@ -24,7 +23,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -36,16 +34,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from ..conventions import EXIT_INPUT, EXIT_OK, SYSTEM
-from ..report.format import (
-    euro_scale,
-    format_days,
-    format_euros,
-    format_interval,
-    format_percent,
-    format_ratio,
-    format_runs,
-)
+from ..conventions import DEFAULT_RUNS, EXIT_INPUT, EXIT_OK, SYSTEM
+from ..safetext import terminal_markup, terminal_text
 from .errors import reports_errors
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -57,13 +47,6 @@ if TYPE_CHECKING:  # pragma: no cover
 # command line starts quickly for --help, --version and validate.
 
 __all__ = ["DEFAULT_RUNS", "Interrupted", "default_output_dir", "run_study", "strategy_table"]
-
-DEFAULT_RUNS = 5000
-"""Runs of ``disruptsim run`` without ``--runs``. Every shipped scenario, all strategies,
-took 10-18 s end to end on the 2-core development machine (loaded by other work) with a
-warm numba cache, and 40 s for the slowest one including the first-run compilation (see
-``docs/results.md``). Raise it for decisions: the table says when the two best strategies
-are not yet separated and roughly how many runs would separate them."""
 
 
 class Interrupted(Exception):
@@ -106,94 +89,32 @@ def parse_strategies(text: str | None) -> list[str] | None:
     return names or None
 
 
-def _scale(values) -> tuple[float, str, int]:
-    """Common euro scale of a table: divisor, unit label and decimals for ~3 digits."""
-    finite = [abs(v) for v in values if v is not None and math.isfinite(v)]
-    top = max(finite, default=0.0)
-    div, short, _ = euro_scale(top)
-    lead = top / div
-    decimals = max(0, 2 - int(math.floor(math.log10(lead)))) if lead > 0 else 0
-    return div, f"€ {short}" if short else "€", min(decimals, 2)
+def strategy_table(
+    result: SimulationResult,
+    summary: pd.DataFrame,
+    product: str = SYSTEM,
+    width: int | None = None,
+) -> Table:
+    """A rich table of the strategies (rows), ranked by expected total cost, fitted to
+    ``width`` columns (see :func:`disruptsim.report.table.rich_table`)."""
+    from ..report.table import rich_table
 
-
-def strategy_table(result: SimulationResult, summary: pd.DataFrame, product: str = SYSTEM) -> Table:
-    """A rich table of the strategies (rows), ranked by expected total cost."""
-    rows = summary[summary["product"] == product].sort_values("rank", kind="stable")
-    div, unit, dec = _scale(
-        [
-            *rows["total_cost_mean"],
-            *rows["diff_total_cost_ci_low"],
-            *rows["diff_total_cost_ci_high"],
-        ]
-    )
-
-    def money(v: float) -> str:
-        if not math.isfinite(v):
-            return "–"
-        text = f"{abs(v) / div:,.{dec}f}"
-        return ("−" if v < 0 and float(text.replace(",", "")) != 0 else "") + text
-
-    what = "whole value chain" if product == SYSTEM else product
-    table = Table(
+    what = "whole value chain" if product == SYSTEM else terminal_markup(product)
+    return rich_table(
+        summary,
+        baseline=result.baseline,
         title=f"Strategies, {what}: {result.n_runs:,d} runs, seed {result.seed}",
-        title_justify="left",
-        pad_edge=False,
+        width=width,
+        product=product,
     )
-    table.add_column("#", justify="right")
-    table.add_column("Strategy", overflow="fold")
-    table.add_column(f"Total cost\n{unit}, mean ± CI", justify="right", no_wrap=True)
-    table.add_column("P(short-\nage)", justify="right", no_wrap=True)
-    table.add_column("TTR |\ndisrupted", justify="right", no_wrap=True)
-    table.add_column(f"Δ vs baseline\n{unit} [95% CI]", justify="right", no_wrap=True)
-    table.add_column("BCR", justify="right", no_wrap=True)
-    table.add_column("Front", justify="center", no_wrap=True)
-    for _, r in rows.iterrows():
-        half = (r["total_cost_ci_high"] - r["total_cost_ci_low"]) / 2
-        cost = money(r["total_cost_mean"]) + (f" ± {money(half)}" if math.isfinite(half) else "")
-        if r["strategy"] == result.baseline:
-            diff = "reference"
-        else:
-            diff = f"{money(r['diff_total_cost_mean'])} [{money(r['diff_total_cost_ci_low'])}, {money(r['diff_total_cost_ci_high'])}]"
-        pareto = ("M" if r["pareto_mitigation_shortage"] else "") + (
-            "T" if r["pareto_total_ttr95"] else ""
-        )
-        table.add_row(
-            str(int(r["rank"])),
-            escape(str(r["strategy"])),
-            cost,
-            format_percent(r["p_shortage"]),
-            format_days(r["ttr_days_disrupted_mean"]),
-            diff,
-            format_ratio(r["benefit_cost_ratio"]),
-            pareto or "–",
-        )
-    table.caption = (
-        "Costs over the horizon; CI: 95% confidence interval. TTR: mean days from the first "
-        "disruption to the end of the last shortage, over disrupted runs. Δ: paired difference "
-        "over the same futures (negative: cheaper). BCR: shortage cost avoided per extra euro of "
-        "mitigation. Front (Pareto) M: mitigation vs shortage cost; T: total cost vs p95 TTR."
-    )
-    table.caption_justify = "left"
-    return table
 
 
 def separation_line(result: SimulationResult) -> str | None:
-    """Whether the two cheapest strategies are separated, and the runs that would separate them."""
-    c = result.compare_top_two()
-    if c is None:
-        return None
-    d = c.difference
-    if c.separated:
-        return (
-            f"{c.strategy} is cheaper than {c.other}: their paired difference in total cost, "
-            f"{format_euros(d.estimate)} {format_interval(d.low, d.high)}, excludes zero."
-        )
-    return (
-        f"{c.strategy} and {c.other} are not separated: the 95% CI of their paired difference in "
-        f"total cost, {format_interval(d.low, d.high)}, contains zero. About "
-        f"{format_runs(c.runs_needed)} runs would separate them if the difference is as estimated "
-        f"(--runs; 80% power)."
-    )
+    """Whether the two cheapest strategies can be told apart (the report's sentence,
+    :func:`disruptsim.report.narrative.separation_sentence`)."""
+    from ..report.narrative import separation_sentence
+
+    return separation_sentence(result) or None
 
 
 def run_study(
@@ -211,6 +132,7 @@ def run_study(
     situation: str | Path | None = None,
     console: Console | None = None,
     err_console: Console | None = None,
+    max_memory: int | None = None,
 ) -> int:
     """Run a study from a scenario file and write its result directory.
 
@@ -225,7 +147,7 @@ def run_study(
     strategies : sequence of str, optional
         Strategies to simulate (default all; the baseline is always included).
     force : bool
-        Replace an existing non-empty output directory.
+        Replace an output directory that holds a previous disruptsim result.
     threads : int, optional
         Numba threads.
     report : bool
@@ -239,12 +161,16 @@ def run_study(
         ``situation:`` block, if any, else day 0).
     console, err_console : rich Console, optional
         Where the table (stdout) and the progress and messages (stderr) go.
+    max_memory : int, optional
+        Memory budget in bytes (default: half the available memory); see
+        :func:`disruptsim.run.memory.plan_memory`.
 
     Returns
     -------
     int
-        Exit status: 0 done, 2 bad input (including an existing output directory),
-        130/143 interrupted by SIGINT/SIGTERM.
+        Exit status: 0 done, 2 bad input (including an output directory that is not ours
+        to replace or cannot be written, or a study over its memory budget), 130/143
+        interrupted by SIGINT/SIGTERM.
 
     Raises
     ------
@@ -253,23 +179,66 @@ def run_study(
     """
     from ..errors import ArgumentError
     from ..model.situation import load_situation
-    from ..results.io import check_output_dir
+    from ..results.outdir import (
+        OutputExistsError,
+        OutputWriteError,
+        check_output_dir,
+        check_writable,
+        clean_stale_partials,
+    )
     from ..run.distributed import BackendError
-    from ..run.simulation import simulate
+    from ..run.engine import DEFAULT_TRACE_RUNS, default_batch_runs
+    from ..run.memory import MemoryBudgetError, plan_memory
+    from ..run.simulation import check_arguments, max_threads, simulate
     from ..scenario import load_scenario
 
     console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 120)
     err = err_console or Console(stderr=True, highlight=False, soft_wrap=True)
+    try:  # the options first: a bad one is reported before anything is read
+        check_arguments(
+            runs, None, DEFAULT_TRACE_RUNS, threads, backend, scheduler, "auto", seed,
+            max_memory, strategies,
+        )  # fmt: skip
+    except ArgumentError as error:
+        option = "--" + error.argument.replace("_", "-")
+        err.print(terminal_markup(f"{option}: {error}"))
+        return EXIT_INPUT
     t0 = time.perf_counter()
     scenario = load_scenario(file)
+    for warning in scenario.warnings:
+        err.print(terminal_markup(warning))
     today = load_situation(situation, scenario) if situation is not None else None
     names = list(strategies) if strategies else None
     target = Path(out) if out is not None else default_output_dir(scenario.name)
     try:
+        check_writable(target)
         check_output_dir(target, force)
-    except FileExistsError as error:
-        err.print(f"{escape(str(target))}: {escape(error.strerror or str(error))}")
+    except OutputExistsError as error:
+        hint = "; use --force to replace a previous result" if error.force_hint else ""
+        err.print(terminal_markup(f"{target}: {error.strerror}{hint}"))
         return EXIT_INPUT
+    except OutputWriteError as error:
+        err.print(terminal_markup(error))
+        return EXIT_INPUT
+    for stale in clean_stale_partials(target.parent):
+        err.print(terminal_markup(f"removed {stale}, a partial result left by a stopped run"))
+    chosen = [*dict.fromkeys(["baseline", *names])] if names else list(scenario.strategy_names)
+    chosen = [name for name in chosen if name in scenario.strategies]  # unknown: simulate says
+    try:
+        memory = plan_memory(
+            scenario,
+            chosen,
+            runs,
+            DEFAULT_TRACE_RUNS,
+            batch_runs=default_batch_runs(runs, backend),
+            lanes=4 * (threads or max_threads()),
+            budget=max_memory,
+        )
+    except MemoryBudgetError as error:
+        err.print(terminal_markup(f"{file}: {error}"))
+        return EXIT_INPUT
+    if memory.reduced:
+        err.print(terminal_markup(memory.message()))
 
     n_strategies = len(names) + ("baseline" not in names) if names else len(scenario.strategies)
     saved = False
@@ -289,11 +258,11 @@ def run_study(
             )
             if not err.is_terminal:
                 err.print(
-                    f"Simulating {runs:,d} runs of {n_strategies} strategies of {escape(scenario.name)} ..."
+                    f"Simulating {runs:,d} runs of {n_strategies} strategies of {terminal_markup(scenario.name)} ..."
                 )
             with progress:
                 task = progress.add_task(
-                    f"{escape(scenario.name)}: {n_strategies} strategies", total=runs
+                    f"{terminal_markup(scenario.name)}: {n_strategies} strategies", total=runs
                 )
                 result = simulate(
                     scenario,
@@ -301,6 +270,8 @@ def run_study(
                     seed=seed,
                     strategies=names,
                     threads=threads,
+                    trace_runs=memory.trace_runs,
+                    max_memory=max_memory,
                     progress=lambda n: progress.advance(task, n),
                     backend=backend,
                     scheduler=scheduler,
@@ -308,7 +279,8 @@ def run_study(
                 )
                 t_sim = time.perf_counter() - t0
                 progress.update(
-                    task, description=f"{escape(scenario.name)}: writing {escape(str(target))}"
+                    task,
+                    description=f"{terminal_markup(scenario.name)}: writing {terminal_markup(str(target))}",
                 )
                 result.timings["wall_simulation"] = t_sim
                 if threads is not None:
@@ -318,32 +290,38 @@ def run_study(
                 try:
                     result.save(target, force=force, report=report)
                     saved = True
-                except FileExistsError as error:  # created by someone else meanwhile
-                    err.print(f"{escape(str(target))}: {escape(error.strerror or str(error))}")
+                except OutputExistsError as error:  # created by someone else meanwhile
+                    hint = "; use --force to replace a previous result" if error.force_hint else ""
+                    err.print(terminal_markup(f"{target}: {error.strerror}{hint}"))
+                    return EXIT_INPUT
+                except OutputWriteError as error:  # e.g. the disk filled up
+                    err.print(terminal_markup(error))
                     return EXIT_INPUT
     except ArgumentError as error:
         option = "--" + error.argument.replace("_", "-")
-        err.print(f"{escape(str(file))}: {option}: {escape(str(error))}")
+        err.print(terminal_markup(f"{file}: {option}: {error}"))
         return EXIT_INPUT
     except BackendError as error:
-        err.print(f"disruptsim: {escape(str(error))}")
+        err.print(f"disruptsim: {terminal_markup(str(error))}")
         return EXIT_INPUT
     except (Interrupted, KeyboardInterrupt) as stop:
         signum = stop.signum if isinstance(stop, Interrupted) else signal.SIGINT
         name = signal.Signals(signum).name
         if saved:
-            err.print(f"Interrupted ({name}) after {escape(str(target))} was written.")
+            err.print(f"Interrupted ({name}) after {terminal_markup(str(target))} was written.")
         else:
-            err.print(f"Interrupted ({name}); nothing was written to {escape(str(target))}.")
+            err.print(
+                f"Interrupted ({name}); nothing was written to {terminal_markup(str(target))}."
+            )
         return 128 + int(signum)
 
-    console.print(strategy_table(result, summary))
+    console.print(strategy_table(result, summary, width=console.width))
     line = separation_line(result)
     if line:
-        console.print(escape(line))
+        console.print(terminal_markup(line))
     elapsed = time.perf_counter() - t0
     console.print(
-        f"Wrote {escape(str(target))}/ (summary.csv, runs.parquet, timeseries.parquet, "
+        f"Wrote {terminal_markup(str(target))}/ (summary.csv, runs.parquet, timeseries.parquet, "
         f"{'report.html, ' if report else ''}manifest.json) in {elapsed:.1f} s."
     )
     return EXIT_OK
@@ -357,7 +335,9 @@ def run_command(
     runs: Annotated[
         int, typer.Option("--runs", "-n", min=1, help="Monte Carlo runs per strategy.")
     ] = DEFAULT_RUNS,
-    seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the study.")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", "-s", min=0, help="Seed of the study (an integer >= 0).")
+    ] = 0,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -376,12 +356,29 @@ def run_command(
         ),
     ] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Replace an existing non-empty output directory.")
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace an output directory that holds a previous disruptsim result "
+            "(anything else is refused).",
+        ),
     ] = False,
     threads: Annotated[
         int | None,
         typer.Option(
-            "--threads", min=1, help="Numba threads (default: all cores).", show_default=False
+            "--threads",
+            min=1,
+            help="Numba threads, at most the number of cores (default: all cores).",
+            show_default=False,
+        ),
+    ] = None,
+    max_memory: Annotated[
+        str | None,
+        typer.Option(
+            "--max-memory",
+            help="Memory budget, e.g. 4G or 512M (default: half the available memory); "
+            "fewer daily traces are kept to fit it.",
+            show_default=False,
         ),
     ] = None,
     report: Annotated[
@@ -411,8 +408,18 @@ def run_command(
 
     Writes summary.csv, runs.parquet, timeseries.parquet, report.html with figures, scenario.resolved.yaml and manifest.json, atomically, and prints a table of the strategies.
 
-    Exit status: 0 ok; 2 bad input or an existing output directory; 130 or 143 interrupted.
+    Exit status: 0 ok; 2 bad input, an output directory that is not ours to replace or
+    cannot be written, or a study over its memory budget; 130 or 143 interrupted.
     """
+    budget = None
+    if max_memory is not None:
+        from ..run.memory import parse_size
+
+        try:
+            budget = parse_size(max_memory)
+        except ValueError as error:
+            typer.echo(f"Invalid value for '--max-memory': {terminal_text(error)}", err=True)
+            raise typer.Exit(EXIT_INPUT) from None
     code = run_study(
         file,
         runs=runs,
@@ -425,6 +432,7 @@ def run_command(
         backend=backend,
         scheduler=scheduler,
         situation=situation,
+        max_memory=budget,
     )
     if code:
         raise typer.Exit(code)

@@ -9,12 +9,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from ..conventions import DOMESTIC, EXIT_INPUT
 from ..errors import ScenarioError
+from ..safetext import terminal_markup, terminal_text
 from ..scenario import Scenario, ScenarioFile, load_scenario
-from .errors import print_input_error, reports_errors
+from .errors import print_input_error, print_warnings, reports_errors
 
 __all__ = ["print_overview", "schema", "validate"]
 
@@ -43,9 +43,11 @@ def validate(
         except (ScenarioError, OSError) as error:
             print_input_error(error)
             count = len(error.problems) if isinstance(error, ScenarioError) else 1
-            typer.echo(f"{file}: invalid ({count} problem{'s' * (count != 1)})", err=True)
+            message = f"{file}: invalid ({count} problem{'s' * (count != 1)})"
+            typer.echo(terminal_text(message), err=True)
             invalid += 1
             continue
+        print_warnings(scenario)
         print_overview(scenario, console)
     if invalid:
         raise typer.Exit(EXIT_INPUT)
@@ -55,10 +57,10 @@ def print_overview(scenario: Scenario, console: Console) -> None:
     """A short description of a valid scenario, a few lines per section."""
     world = scenario.baseline
     out = console.print
-    out(f"[bold]{escape(str(scenario.path or scenario.name))}[/bold]: valid")
+    out(f"[bold]{terminal_markup(scenario.path or scenario.name)}[/bold]: valid")
     about = f"{scenario.name}" + (f" - {scenario.description}" if scenario.description else "")
-    out(f"  {escape(about)}")
-    out(f"  horizon {scenario.horizon_days} days; home {scenario.home}")
+    out(f"  {terminal_markup(about)}")
+    out(f"  horizon {scenario.horizon_days} days; home {terminal_markup(scenario.home)}")
     out(f"  products ({len(world.products)}):")
     for name, product in world.products.items():
         sources = ", ".join(
@@ -72,21 +74,26 @@ def print_overview(scenario: Scenario, console: Console) -> None:
         line += f"; sources {sources}"
         if product.inputs:
             line += f"; inputs {', '.join(product.inputs)}"
-        out(escape(line))
-    out(f"  countries: {', '.join(sorted(_countries(scenario))) or '-'}")
+        out(terminal_markup(line))
+    out(f"  countries: {terminal_markup(', '.join(sorted(_countries(scenario))) or '-')}")
     out(f"  hazards ({len(world.hazards)}):")
     for h in world.hazards:
-        out(escape(f"    {h.name}: {', '.join(h.countries)}, p={h.annual_probability:g} per year"))
+        out(
+            terminal_markup(
+                f"    {h.name}: {', '.join(h.countries)}, p={h.annual_probability:g} per year"
+            )
+        )
     out(f"  shocks ({len(world.shocks)}):")
     for i, s in enumerate(world.shocks):
         label = s.name or f"shocks[{i}]"
         out(
-            escape(
+            terminal_markup(
                 f"    {label}: {', '.join(s.countries)}, days {s.start_day}"
                 f"-{s.start_day + s.duration_days - 1}, severity {s.severity:g}"
             )
         )
-    out(f"  strategies ({len(scenario.strategies)}): {escape(', '.join(scenario.strategy_names))}")
+    names = ", ".join(scenario.strategy_names)
+    out(f"  strategies ({len(scenario.strategies)}): {terminal_markup(names)}")
 
 
 def _countries(scenario: Scenario) -> set[str]:

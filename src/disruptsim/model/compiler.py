@@ -16,8 +16,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..conventions import DAYS_PER_YEAR, DOMESTIC, ramp, whole_days
+from ..scenario.checks import restraint_unit_cost
 from ..scenario.model import Scenario
-from ..scenario.schema import Reactive, World
+from ..scenario.schema import Product, Reactive, World
 
 #: Largest deviation from 1 of a product's shares that the kernel accepts.
 SHARE_TOLERANCE = 1e-9
@@ -68,6 +69,19 @@ class KernelModel(NamedTuple):
     quiet_premium: np.ndarray  # f8[T+1, P], prefix sums of quiet-day source premiums
     quiet_opex: np.ndarray  # f8[T+1, P], prefix sums of quiet-day reshoring opex
     quiet_holding: np.ndarray  # f8[P], holding cost per quiet day (full stock)
+    in_amount: np.ndarray  # f8[I], units of the input per unit of domestic production
+    dom_share: np.ndarray  # f8[T, P], domestic production share (reshoring included)
+    rs_count: int  # products with demand restraint (0: the kernel skips it)
+    rs_lag: np.ndarray  # i8[P], days from the first disruption to the start (>= 1)
+    rs_duration: np.ndarray  # i8[P], days in force
+    rs_ramp: np.ndarray  # f8[P]
+    rs_max: np.ndarray  # f8[P], share of final demand (0: no restraint)
+    rs_unit_cost: np.ndarray  # f8[P], euros per unit of final demand forgone
+    rc_frac: np.ndarray  # f8[T, P], recycling capacity, share of requirement
+    rc_premium: np.ndarray  # f8[P], per recycled unit, fraction of unit_value
+    rc_capex: np.ndarray  # f8[P]
+    quiet_recycled: np.ndarray  # f8[T+1, P], prefix sums of quiet-day recycled units
+    quiet_rc_opex: np.ndarray  # f8[T+1, P], prefix sums of quiet-day recycling opex
 
 
 @dataclass(frozen=True)
@@ -150,6 +164,44 @@ def _csr(rows: list[list]) -> tuple[np.ndarray, list]:
     ptr = np.zeros(len(rows) + 1, dtype=np.int64)
     ptr[1:] = np.cumsum([len(r) for r in rows])
     return ptr, [x for r in rows for x in r]
+
+
+def restraint_arrays(products: list[Product], T: int) -> dict[str, Any]:
+    """The ``rs_*`` arrays of demand restraint (docs/model.md, "Demand restraint")."""
+    P = len(products)
+    out: dict[str, Any] = {
+        "rs_lag": np.ones(P, dtype=np.int64),
+        "rs_duration": np.zeros(P, dtype=np.int64),
+        "rs_ramp": np.zeros(P),
+        "rs_max": np.zeros(P),
+        "rs_unit_cost": np.zeros(P),
+    }
+    count = 0
+    for i, p in enumerate(products):
+        r = p.demand_restraint
+        if r is None or r.max_share <= 0:
+            continue
+        count += 1
+        out["rs_lag"][i] = max(1, whole_days(r.lag_days))
+        out["rs_duration"][i] = T if r.duration_days is None else whole_days(r.duration_days)
+        out["rs_ramp"][i] = r.ramp_days
+        out["rs_max"][i] = r.max_share
+        out["rs_unit_cost"][i] = restraint_unit_cost(p)
+    out["rs_count"] = count
+    return out
+
+
+def recycling_share(products: list[Product], T: int, decided_day: int = 0) -> np.ndarray:
+    """``rc_frac[t, i]``: recycling capacity of product i on day t, a share of requirement
+    ramping to ``share`` from day ``decided_day + build_days`` (docs/model.md, "Recycling")."""
+    days = np.arange(T, dtype=np.float64)
+    frac = np.zeros((T, len(products)))
+    for i, p in enumerate(products):
+        r = p.recycling
+        if r is not None:
+            start = decided_day + whole_days(r.build_days)
+            frac[:, i] = r.share * ramp(days - start, r.ramp_days)
+    return frac
 
 
 def compile_strategy(
@@ -250,6 +302,9 @@ def compile_strategy(
     in_product = np.array([j for j, _ in ins], dtype=np.int64)
 
     # Domestic share of each product per day, then requirements downstream-to-upstream.
+    # Recycling displaces every source pro rata and needs no inputs.
+    rc_frac = recycling_share(products, T, decided_day)
+    recycles = [i for i, p in enumerate(products) if p.recycling is not None]
     dom_share = np.zeros((T, P))
     for i in range(P):
         for s in range(src_ptr[i], src_ptr[i + 1]):
@@ -257,6 +312,8 @@ def compile_strategy(
                 dom_share[:, i] += src_share[s]
         if resh_dom[i] >= 0:
             dom_share[:, i] += resh_frac[:, i]
+    for i in recycles:
+        dom_share[:, i] *= 1.0 - rc_frac[:, i]
     final_demand = np.array([p.final_demand_per_day for p in products], dtype=np.float64)
     requirement = np.tile(final_demand, (T, 1))
     for h in reversed(range(P)):
@@ -327,6 +384,7 @@ def compile_strategy(
         for kind in (DIVERSIFICATION, SUBSTITUTION):
             for c, _ in rx_exp_rows[kind * P + i]:
                 reach[c, i] = True
+    reach[home, recycles] = True
     haz_exposes = haz_products & ((haz_mult > 0) @ reach)
 
     # Quiet days (no shock active anywhere, every stock full): everything is delivered
@@ -345,6 +403,15 @@ def compile_strategy(
     quiet_premium[1:] = np.cumsum(premium_day, axis=0)
     quiet_opex = np.zeros((T + 1, P))
     quiet_opex[1:] = np.cumsum(opex_day, axis=0)
+    rc_premium = np.array([p.recycling.unit_cost_premium if p.recycling else 0.0 for p in products])
+    recycled_day = rc_frac * requirement
+    for i in recycles:
+        quiet_premium[1:, i] = np.cumsum(premium_day[:, i] * (1.0 - rc_frac[:, i]))
+        quiet_opex[1:, i] = np.cumsum(opex_day[:, i] * (1.0 - rc_frac[:, i]))
+    quiet_recycled = np.zeros((T + 1, P))
+    quiet_recycled[1:] = np.cumsum(recycled_day, axis=0)
+    quiet_rc_opex = np.zeros((T + 1, P))
+    quiet_rc_opex[1:] = np.cumsum(recycled_day * unit_value * rc_premium, axis=0)
     quiet_holding = stock_holding * unit_value * stock_target / DAYS_PER_YEAR
 
     f8 = np.float64
@@ -388,6 +455,14 @@ def compile_strategy(
         quiet_premium=quiet_premium,
         quiet_opex=quiet_opex,
         quiet_holding=quiet_holding,
+        in_amount=np.array([a for _, a in ins], dtype=f8),
+        dom_share=np.ascontiguousarray(dom_share),
+        **restraint_arrays(products, T),
+        rc_frac=np.ascontiguousarray(rc_frac),
+        rc_premium=rc_premium,
+        rc_capex=np.array([p.recycling.capex if p.recycling else 0.0 for p in products]),
+        quiet_recycled=quiet_recycled,
+        quiet_rc_opex=quiet_rc_opex,
     )
     hazard_names = (
         tuple(h.name for h in world.hazards)

@@ -24,6 +24,8 @@ from numba import njit, prange
 
 from .. import conventions as _conventions
 from ..conventions import (  # module-level constants: numba compiles them in
+    COST_INDEX,
+    COST_PART_INDEX,
     DAYS_PER_YEAR,
     FIXED,
     M_CAPEX,
@@ -37,7 +39,12 @@ from ..conventions import (  # module-level constants: numba compiles them in
     M_MITIGATION,
     M_OPEX,
     M_PREMIUM,
+    M_RC_CAPEX,
+    M_RC_OPEX,
+    M_RECYCLED,
     M_RELEASED,
+    M_RESTRAINED,
+    M_RESTRAINT_COST,
     M_SHORT_DAYS,
     M_SHORTAGE_COST,
     M_STOCK_FIXED,
@@ -48,6 +55,7 @@ from ..conventions import (  # module-level constants: numba compiles them in
     M_TTS,
     M_UNMET,
     TOL,
+    UNIT_INDEX,
     ramp_share,
 )
 
@@ -132,6 +140,12 @@ class LaneState(NamedTuple):
         Sums over the lane's runs of the daily gap and stock deficit, fixed point.
     acc_short : int64[T, P+1]
         Counts over the lane's runs of shortage days (last column: the system).
+    rs_start : int64[P]
+        First day of each product's demand restraint (-1: not triggered).
+    rs_share : float64[P]
+        Share of final demand restrained today.
+    req : float64[P]
+        Requirement today under the restraints in force (valid on restrained days).
     """
 
     stock: np.ndarray
@@ -146,6 +160,9 @@ class LaneState(NamedTuple):
     acc_gap: np.ndarray
     acc_short: np.ndarray
     acc_stock: np.ndarray
+    rs_start: np.ndarray
+    rs_share: np.ndarray
+    req: np.ndarray
 
 
 class RunTrace(NamedTuple):
@@ -194,6 +211,9 @@ def _start_run(m, ls, out, start, success):
             if q == -1 and ls.first[i] >= 0 and m.rx_active[kind, i] and success[kind, i]:
                 q = ls.first[i] + m.rx_lag[kind, i]
             ls.qual[kind, i] = q if q >= 0 else -1
+        ls.rs_start[i] = -1
+        if ls.first[i] >= 0 and m.rs_max[i] > 0.0:
+            ls.rs_start[i] = ls.first[i] + m.rs_lag[i]
         if ls.first[i] >= 0 and (sys_first < 0 or ls.first[i] < sys_first):
             sys_first = ls.first[i]
         out[i, M_MIN_FULFIL] = 1.0
@@ -250,6 +270,8 @@ def _quiet_stretch(m, stock, phi, acc_stock, tr_phi, tr_stock, traced, snap_day,
     for i in range(P):
         out[i, M_PREMIUM] += m.quiet_premium[t1, i] - m.quiet_premium[t, i]
         out[i, M_OPEX] += m.quiet_opex[t1, i] - m.quiet_opex[t, i]
+        out[i, M_RECYCLED] += m.quiet_recycled[t1, i] - m.quiet_recycled[t, i]
+        out[i, M_RC_OPEX] += m.quiet_rc_opex[t1, i] - m.quiet_rc_opex[t, i]
         phi[i] = 1.0
         target = m.stock_target[i]
         if stock[i] < target:
@@ -281,7 +303,7 @@ def _quiet_stretch(m, stock, phi, acc_stock, tr_phi, tr_stock, traced, snap_day,
 
 
 @njit(cache=True, inline="always")
-def _baseline_supply(m, phi, act_h, act_sev, act_prof, out, i, t, na):
+def _baseline_supply(m, phi, act_h, act_sev, act_prof, out, i, t, na, rho):
     """Baseline supply ratio ``b`` of product ``i`` on day ``t``; books source premiums and
     reshoring opex.
 
@@ -289,11 +311,19 @@ def _baseline_supply(m, phi, act_h, act_sev, act_prof, out, i, t, na):
     supply at the quiet-day costs. Otherwise every source delivers its share times the
     availability of its exposure countries (domestic production also times the fulfilment
     of its inputs, Leontief).
+
+    Recycling (``rc_frac > 0``) displaces every source pro rata and is exposed to home
+    hazards only: ``b = (1 - rc) * b + rc * A_home`` (docs/model.md, "Recycling").
+
+    ``rho < 1``: the requirement is restrained to ``rho`` of the normal one today (demand
+    restraint, docs/model.md): domestic production needs only ``rho`` of its inputs, and
+    when supply exceeds ``rho`` every source sells ``rho / b`` of what it could (premiums
+    and opex follow purchases).
     """
     D = m.requirement[t, i]
     v = m.unit_value[i]
     rf = m.resh_frac[t, i]
-    untouched = True
+    untouched = rho == 1.0
     for q in range(na):
         if m.haz_exposes[act_h[q], i]:
             untouched = False
@@ -312,6 +342,8 @@ def _baseline_supply(m, phi, act_h, act_sev, act_prof, out, i, t, na):
         s_end = m.src_ptr[i]  # skip the sources: quiet-day costs instead
         out[i, M_PREMIUM] += m.quiet_premium[t + 1, i] - m.quiet_premium[t, i]
         out[i, M_OPEX] += m.quiet_opex[t + 1, i] - m.quiet_opex[t, i]
+        out[i, M_RECYCLED] += m.quiet_recycled[t + 1, i] - m.quiet_recycled[t, i]
+        out[i, M_RC_OPEX] += m.quiet_rc_opex[t + 1, i] - m.quiet_rc_opex[t, i]
     for s in range(m.src_ptr[i], s_end):
         w = m.src_share[s]
         if s == m.resh_from[i]:
@@ -330,6 +362,8 @@ def _baseline_supply(m, phi, act_h, act_sev, act_prof, out, i, t, na):
         if m.src_domestic[s]:
             for k in range(m.in_ptr[i], m.in_ptr[i + 1]):
                 fj = phi[m.in_product[k]]
+                if rho < 1.0:
+                    fj *= rho
                 if fj < x:
                     x = fj
         b += w * x
@@ -339,8 +373,27 @@ def _baseline_supply(m, phi, act_h, act_sev, act_prof, out, i, t, na):
         else:
             premium += w * x * m.src_premium[s]
     if not untouched:
+        rc = m.rc_frac[t, i]
+        recycled = 0.0
+        if rc > 0.0:  # recycling displaces every source pro rata; home hazards only
+            x_rc = 1.0
+            if na > 0:
+                x_rc = _availability(
+                    m.home, i, na, act_h, act_sev, act_prof, m.haz_mult, m.haz_products
+                )
+            b = (1.0 - rc) * b + rc * x_rc
+            premium *= 1.0 - rc
+            reshored *= 1.0 - rc
+            recycled = rc * x_rc
+        if rho < 1.0 and b > rho:
+            premium *= rho / b
+            reshored *= rho / b
+            recycled *= rho / b
         out[i, M_PREMIUM] += premium * D * v
         out[i, M_OPEX] += reshored * D * v * m.resh_premium[i]
+        if rc > 0.0:
+            out[i, M_RECYCLED] += recycled * D
+            out[i, M_RC_OPEX] += recycled * D * v * m.rc_premium[i]
     return b
 
 
@@ -418,16 +471,18 @@ def _qualify(m, qual, success, i, t):
 
 
 @njit(cache=True, inline="always")
-def _book_product_day(m, out, i, t, g, stock_i):
-    """Add product ``i``'s day to its metrics: remaining gap ``g``, end-of-day stock.
+def _book_product_day(m, out, i, t, g, u, d_today, stock_i):
+    """Add product ``i``'s day to its metrics: remaining gap ``g`` (of the normal
+    requirement), unmet share ``u`` of today's requirement, today's final demand
+    ``d_today``, end-of-day stock.
 
     Unmet units, shortage cost (on final demand only), shortage days, minima of
     fulfilment and stock, holding cost on the end-of-day stock.
     """
     D = m.requirement[t, i]
-    f = 1.0 - g
+    f = 1.0 - u
     out[i, M_UNMET] += g * D
-    out[i, M_SHORTAGE_COST] += g * m.final_demand[i] * m.shortage_cost[i]
+    out[i, M_SHORTAGE_COST] += u * d_today * m.shortage_cost[i]
     if g > TOL:
         out[i, M_SHORT_DAYS] += 1.0
     if f < out[i, M_MIN_FULFIL]:
@@ -451,7 +506,7 @@ def _accumulate_day(m, acc_gap, acc_stock, i, t, g, stock_i):
 def _finalise(out, i, f, first_short, last_short):
     """Sum ``mitigation_cost`` and ``total_cost`` of row ``i``; set its day metrics."""
     out[i, M_MITIGATION] = 0.0
-    for k in range(M_HOLDING, M_OPEX + 1):
+    for k in COST_PART_INDEX:
         out[i, M_MITIGATION] += out[i, k]
     out[i, M_TOTAL] = out[i, M_SHORTAGE_COST] + out[i, M_MITIGATION]
     out[i, M_DISRUPTED] = 1.0 if f >= 0 else 0.0
@@ -477,19 +532,59 @@ def _finalise_run(m, ls, out, sys_first, sys_first_short, sys_last_short, sys_sh
         out[i, M_DIV_COST] += m.rx_fixed[0, i]
         out[i, M_SUB_COST] += m.rx_fixed[1, i]
         out[i, M_CAPEX] = m.resh_capex[i]
+        out[i, M_RC_CAPEX] = m.rc_capex[i]
         _finalise(out, i, ls.first[i], ls.first_short[i], ls.last_short[i])
     S = P
     for i in range(P):
-        for k in range(M_SHORTAGE_COST, M_TOTAL):
+        for k in COST_INDEX:
             out[S, k] += out[i, k]
     out[S, M_SHORT_DAYS] = sys_short_days
     out[S, M_MIN_FULFIL] = sys_min
-    out[S, M_UNMET] = np.nan
-    out[S, M_MIN_STOCK] = np.nan
-    out[S, M_DIV_UNITS] = np.nan
-    out[S, M_SUB_UNITS] = np.nan
-    out[S, M_RELEASED] = np.nan
+    for k in UNIT_INDEX:
+        out[S, k] = np.nan
     _finalise(out, S, sys_first, sys_first_short, sys_last_short)
+
+
+@njit(cache=True, inline="always")
+def _restraint_today(m, rs_start, rs_share, req, out, t, next_start):
+    """Demand restraint on day ``t`` (docs/model.md, "Demand restraint").
+
+    A product's restraint, started on day ``q = rs_start``, is in force on days
+    ``q <= t < q + duration`` at ``rs_share = max_share * ramp(t - q)`` of final demand;
+    the units forgone and their cost are booked. When any is in force, today's
+    requirement ``req`` is computed downstream to upstream from the restrained final
+    demand, as the compiler computes the normal one.
+
+    Returns
+    -------
+    restrained : bool
+        Some restraint is in force today.
+    next_start : int
+        The given next event start, or an earlier day on which a restraint starts.
+    """
+    P = m.requirement.shape[1]
+    restrained = False
+    for i in range(P):
+        rs_share[i] = 0.0
+        q = rs_start[i]
+        if q < 0:
+            continue
+        if t < q:
+            if q < next_start:
+                next_start = q
+        elif t < q + m.rs_duration[i]:
+            rs_share[i] = m.rs_max[i] * _ramp(t - q, m.rs_ramp[i])
+            forgone = m.final_demand[i] * rs_share[i]
+            out[i, M_RESTRAINED] += forgone
+            out[i, M_RESTRAINT_COST] += forgone * m.rs_unit_cost[i]
+            restrained = True
+    if restrained:
+        for i in range(P):
+            req[i] = m.final_demand[i] * (1.0 - rs_share[i])
+        for h in range(P - 1, -1, -1):
+            for k in range(m.in_ptr[h], m.in_ptr[h + 1]):
+                req[m.in_product[k]] += m.in_amount[k] * req[h] * m.dom_share[t, h]
+    return restrained, next_start
 
 
 @njit(cache=True, _nrt=False)
@@ -531,7 +626,8 @@ def simulate_run(m, ev, e0, e1, success, ls, tr, out, start):
     """
     T, P = m.requirement.shape
     stock, phi, first, first_short, last_short, qual = ls[:6]
-    act_h, act_sev, act_prof, acc_gap, acc_short, acc_stock = ls[6:]
+    act_h, act_sev, act_prof, acc_gap, acc_short, acc_stock = ls[6:12]
+    rs_start, rs_share, req = ls[12:]
     tr_phi, tr_stock, traced, snap_day, snap = tr
     sys_first = _start_run(m, ls, out, start, success)
     sys_first_short = -1
@@ -544,7 +640,12 @@ def simulate_run(m, ev, e0, e1, success, ls, tr, out, start):
             for i in range(P):
                 snap[i] = stock[i]
         na, next_start = _events_in_force(ev, e0, e1, t, T, act_h, act_sev, act_prof)
-        if na == 0:
+        restrained = False
+        if m.rs_count > 0:
+            restrained, next_start = _restraint_today(
+                m, rs_start, rs_share, req, out, t, next_start
+            )
+        if na == 0 and not restrained:
             _quiet_stretch(
                 m, stock, phi, acc_stock, tr_phi, tr_stock, traced, snap_day, snap, out, t,
                 next_start,
@@ -554,13 +655,18 @@ def simulate_run(m, ev, e0, e1, success, ls, tr, out, start):
         sys_short_today = False
         for i in range(P):
             D = m.requirement[t, i]
-            g = 1.0 - _baseline_supply(m, phi, act_h, act_sev, act_prof, out, i, t, na)
+            rho = 1.0
+            if restrained and D > 0.0:
+                rho = req[i] / D
+            g = rho - _baseline_supply(m, phi, act_h, act_sev, act_prof, out, i, t, na, rho)
             if g <= TOL or D <= 0.0:
                 g = 0.0  # a gap within the tolerance is no gap
             if g > TOL:
                 if first[i] < 0:
                     first[i] = t
                     _qualify(m, qual, success, i, t)
+                    if m.rs_max[i] > 0.0:
+                        rs_start[i] = t + m.rs_lag[i]
                 if sys_first < 0:
                     sys_first = t
                 g = _reactive_supply(m, qual, act_h, act_sev, act_prof, out, i, t, na, g)
@@ -569,10 +675,15 @@ def simulate_run(m, ev, e0, e1, success, ls, tr, out, start):
                 _stock_refill(m, stock, i, t)
             if g <= TOL:
                 g = 0.0  # a remainder within the tolerance is met
-            f = 1.0 - g
+            u = g  # unmet share of today's requirement
+            d_today = m.final_demand[i]
+            if rho < 1.0:
+                u = g / rho if rho > 0.0 else 0.0  # rho = 0: nothing required, g = 0
+                d_today = m.final_demand[i] * (1.0 - rs_share[i])
+            f = 1.0 - u
             phi[i] = f
-            _book_product_day(m, out, i, t, g, stock[i])
-            _accumulate_day(m, acc_gap, acc_stock, i, t, g, stock[i])
+            _book_product_day(m, out, i, t, g, u, d_today, stock[i])
+            _accumulate_day(m, acc_gap, acc_stock, i, t, u, stock[i])
             if g > TOL:
                 acc_short[t, i] += 1
                 if first_short[i] < 0:
@@ -655,6 +766,9 @@ def run_batch(
             acc_gap[lane],
             acc_short[lane],
             acc_stock[lane],
+            np.empty(P, dtype=np.int64),
+            np.empty(P),
+            np.empty(P),
         )
         for k in range(lane, n, lanes):
             traced = k < n_trace

@@ -38,6 +38,7 @@ from ..conventions import (
     ramp,
     whole_days,
 )
+from ..scenario.checks import restraint_unit_cost
 from ..scenario.model import Scenario
 from ..scenario.schema import Product, Reactive
 from .compiler import topological_order
@@ -46,7 +47,13 @@ from .shocks import EventBatch
 from .situation import Situation, stock_units
 
 MIDDAY = 0.5
-UNIT_METRICS = ("diversified_units", "substituted_units", "stock_released_units")
+UNIT_METRICS = (
+    "diversified_units",
+    "substituted_units",
+    "stock_released_units",
+    "restrained_units",
+    "recycled_units",
+)
 UNITS = {"diversification": "diversified_units", "substitution": "substituted_units"}
 """Shocks move at the start of a day (time ``t``); the market clears at ``t + MIDDAY``."""
 DAILY = (
@@ -61,6 +68,8 @@ DAILY = (
     "fulfilment",
     "shortage",
     "stock",
+    "restrained_units",
+    "restrained_requirement",
 )
 """Daily records of a run (:attr:`ReferenceRun.daily`), each an array ``[T, P]``."""
 
@@ -123,6 +132,7 @@ class ProductState:
     target: float
     fulfilment: float = 1.0  # today's (or the last cleared day's) fulfilment
     first_disruption: int | None = None
+    restraint_start: int | None = None  # first day of its demand restraint, once triggered
     first_shortage: int | None = None
     last_shortage: int | None = None
     totals: dict[str, float] = field(default_factory=dict)
@@ -181,7 +191,9 @@ class ReferenceRun(SituationSteps):
         self.day = start  # next day to clear
         self.start_day = start
 
-        requirement, reshored = _requirements(world.products, self.order, T, self.decided_day)
+        requirement, reshored, self.domestic_share, self.recycled = _requirements(
+            world.products, self.order, T, self.decided_day
+        )
         self.products: dict[str, ProductState] = {}
         for i, name in enumerate(self.order):
             spec = world.products[name]
@@ -317,11 +329,47 @@ class ReferenceRun(SituationSteps):
             return {c: w for c, w in exposure.items() if w > 0}
         return {self.home if code == DOMESTIC else code: 1.0}
 
-    def _clear_day(self, t: int) -> None:
-        system_short = False
+    def _restraint(self, t: int) -> dict[str, float] | None:
+        """Demand restraint on day ``t``: today's requirement of every product, or None
+        when no restraint is in force (docs/model.md, "Demand restraint").
+
+        A restraint started on day ``q`` is in force on ``q <= t < q + duration`` at
+        ``max_share * ramp(t - q)`` of final demand; units forgone and their cost are
+        booked here.
+        """
+        shares = {}
         for i, name in enumerate(self.order):
             p = self.products[name]
-            short = self._clear_product(t, i, p)
+            r = p.spec.demand_restraint
+            if p.restraint_start is None:
+                continue
+            q = p.restraint_start
+            duration = self.horizon_days if r.duration_days is None else whole_days(r.duration_days)
+            if q <= t < q + duration:
+                share = r.max_share * ramp(t - q, r.ramp_days)
+                forgone = p.spec.final_demand_per_day * share
+                _add(p.totals, "restrained_units", forgone)
+                _add(p.totals, "demand_restraint_cost", forgone * restraint_unit_cost(p.spec))
+                self._record(t, i, restrained_units=forgone)
+                shares[name] = share
+        if not shares:
+            return None
+        products = {name: self.products[name].spec for name in self.order}
+        req = {n: products[n].final_demand_per_day * (1.0 - shares.get(n, 0.0)) for n in self.order}
+        for h in reversed(self.order):  # downstream to upstream, as the normal requirement
+            for j, a in products[h].inputs.items():
+                req[j] = req[j] + a * req[h] * self.domestic_share[h][t]
+        return req
+
+    def _clear_day(self, t: int) -> None:
+        system_short = False
+        restrained = self._restraint(t)
+        for i, name in enumerate(self.order):
+            p = self.products[name]
+            rho = 1.0
+            if restrained is not None and p.requirement[t] > 0:
+                rho = restrained[name] / p.requirement[t]
+            short = self._clear_product(t, i, p, rho)
             if p.spec.final_demand_per_day > 0:
                 system_short |= short
                 self.system_min_fulfilment = min(self.system_min_fulfilment, p.fulfilment)
@@ -332,16 +380,23 @@ class ReferenceRun(SituationSteps):
             self.system_last_shortage = t
         self.day = t + 1
 
-    def _clear_product(self, t: int, i: int, p: ProductState) -> bool:
-        """Clear one product's market on day ``t``; returns whether it is in shortage."""
+    def _clear_product(self, t: int, i: int, p: ProductState, rho: float = 1.0) -> bool:
+        """Clear one product's market on day ``t``; returns whether it is in shortage.
+
+        ``rho``: today's requirement as a share of the normal one (below 1 under demand
+        restraint). Quantities are fractions of the normal requirement ``D``; the
+        fulfilment is the share of today's requirement ``rho * D`` delivered.
+        """
         spec, D, v = p.spec, p.requirement[t], p.spec.unit_value
         totals = p.totals
 
         # 1. Baseline supply: each source delivers share x availability of its exposure.
-        inputs = min((self.products[j].fulfilment for j in spec.inputs), default=1.0)
+        # Domestic production needs only `rho` of its inputs (Leontief).
+        inputs = min((self.products[j].fulfilment * rho for j in spec.inputs), default=1.0)
         reshored = p.reshored[t]
         resh_from = spec.reshoring.from_ if spec.reshoring is not None else None
         b = 0.0
+        bought = []  # (supplier's premium base, reshored extra) per source
         for s in p.suppliers:
             x = self.exposure_availability(s.exposure, p.name)
             base = s.share
@@ -352,15 +407,37 @@ class ReferenceRun(SituationSteps):
             elif s.code == resh_from:
                 base -= reshored
             b += (base + extra) * x
-            _add(totals, "source_premium_cost", base * x * D * v * s.unit_cost_premium)
-            if extra:
-                opex = extra * x * D * v * spec.reshoring.unit_cost_premium
+            bought.append((s, base * x, extra * x))
+        # Recycling displaces every source pro rata; it is exposed to home hazards only.
+        rc = self.recycled[p.name][t]
+        recycled = 0.0
+        if rc > 0:
+            x_rc = self.availability(self.home, p.name)
+            b = (1.0 - rc) * b + rc * x_rc
+            bought = [
+                (s, base_x * (1.0 - rc), extra_x * (1.0 - rc)) for s, base_x, extra_x in bought
+            ]
+            recycled = rc * x_rc
+        # Premiums and opex are paid on purchases: under restraint, when supply exceeds
+        # today's requirement, every source sells rho / b of what it could.
+        kappa = rho / b if rho < 1.0 and b > rho else 1.0
+        for s, base_x, extra_x in bought:
+            _add(totals, "source_premium_cost", base_x * kappa * D * v * s.unit_cost_premium)
+            if extra_x:
+                opex = extra_x * kappa * D * v * spec.reshoring.unit_cost_premium
                 _add(totals, "reshoring_opex", opex)
-        gap = max(0.0, 1.0 - b) if D > 0 else 0.0
+        if recycled:
+            _add(totals, "recycled_units", recycled * kappa * D)
+            opex = recycled * kappa * D * v * spec.recycling.unit_cost_premium
+            _add(totals, "recycling_opex", opex)
+        gap = max(0.0, rho - b) if D > 0 else 0.0
         if gap <= TOL:
             gap = 0.0  # a gap within the tolerance is no gap
         g = gap
-        self._record(t, i, requirement=D, supply_ratio=b, gap=gap, supplied_units=(1.0 - g) * D)
+        self._record(
+            t, i, requirement=D, supply_ratio=b, gap=gap, supplied_units=(rho - g) * D,
+            restrained_requirement=rho * D,
+        )  # fmt: skip
 
         # 2-3. Reactive options and the stockpile on a gap day; refill otherwise.
         delivered = {"diversification": 0.0, "substitution": 0.0}
@@ -393,12 +470,17 @@ class ReferenceRun(SituationSteps):
             if refill > 0:
                 _put(p.stock, refill)
 
-        # 4. The rest is unmet (a remainder within the tolerance is met).
+        # 4. The rest is unmet (a remainder within the tolerance is met); under restraint
+        # the shortage is a share of today's (restrained) requirement and final demand.
         if g <= TOL:
             g = 0.0
-        p.fulfilment = 1.0 - g
+        unmet_share = g / rho if rho > 0 else 0.0  # rho = 0: nothing is required, g = 0
+        p.fulfilment = 1.0 - unmet_share
+        final_today = spec.final_demand_per_day
+        if rho < 1.0:
+            final_today *= 1.0 - self._restrained_share(p, t)
         _add(totals, "unmet_units", g * D)
-        _add(totals, "shortage_cost", g * spec.final_demand_per_day * spec.shortage_cost_per_unit)
+        _add(totals, "shortage_cost", unmet_share * final_today * spec.shortage_cost_per_unit)
         short = g > TOL
         if short:
             _add(totals, "shortage_days", 1.0)
@@ -423,9 +505,20 @@ class ReferenceRun(SituationSteps):
         )
         return short
 
+    def _restrained_share(self, p: ProductState, t: int) -> float:
+        """Share of the product's final demand restrained on day ``t`` (0 if none)."""
+        forgone = self.daily["restrained_units"][t, self.order.index(p.name)]
+        if np.isnan(forgone) or p.spec.final_demand_per_day <= 0:
+            return 0.0
+        return forgone / p.spec.final_demand_per_day
+
     def _first_disruption(self, t: int, p: ProductState) -> None:
-        """The product's first gap: start qualifying its reactive options."""
+        """The product's first gap: start qualifying its reactive options and decide its
+        demand restraint (in force from ``max(1, lag)`` days later)."""
         p.first_disruption = t
+        r = p.spec.demand_restraint
+        if r is not None and r.max_share > 0:
+            p.restraint_start = t + max(1, whole_days(r.lag_days))
         if self.system_first is None:
             self.system_first = t
         for option in p.options:
@@ -461,6 +554,7 @@ class ReferenceRun(SituationSteps):
                 if rx is not None:
                     row[f"{kind}_cost"] += rx.fixed_cost
             row["reshoring_capex"] = spec.reshoring.capex if spec.reshoring else 0.0
+            row["recycling_capex"] = spec.recycling.capex if spec.recycling else 0.0
             _timing(row, p.first_disruption, p.first_shortage, p.last_shortage)
             _totals(row)
             rows[name] = row
@@ -491,12 +585,14 @@ class ReferenceRun(SituationSteps):
 
 def _requirements(
     products: Mapping[str, Product], order: Sequence[str], T: int, decided_day: int = 0
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Requirement D(t) of every product, and the reshored share of every product per day
-    (reshoring decided on ``decided_day``)."""
+) -> tuple[dict[str, np.ndarray], ...]:
+    """Requirement D(t) of every product, and per product and day: the reshored share, the
+    domestic production share and the recycled share (reshoring and recycling decided on
+    ``decided_day``; recycling displaces every source pro rata and needs no inputs)."""
     days = range(T)
     reshored = {}
     domestic_share = {}
+    recycled = {}
     for name in order:
         p = products[name]
         r = p.reshoring
@@ -507,11 +603,18 @@ def _requirements(
             reshored[name] = np.array([r.share * ramp(t - start, r.ramp_days) for t in days])
         base = sum(s.share for code, s in p.sources.items() if code == DOMESTIC)
         domestic_share[name] = base + reshored[name]
+        if p.recycling is None:
+            recycled[name] = np.zeros(T)
+        else:
+            start = decided_day + whole_days(p.recycling.build_days)
+            rc = p.recycling
+            recycled[name] = np.array([rc.share * ramp(t - start, rc.ramp_days) for t in days])
+            domestic_share[name] = domestic_share[name] * (1.0 - recycled[name])
     requirement = {name: np.full(T, products[name].final_demand_per_day) for name in order}
     for h in reversed(order):  # downstream to upstream
         for j, a in products[h].inputs.items():
             requirement[j] = requirement[j] + a * requirement[h] * domestic_share[h]
-    return requirement, reshored
+    return requirement, reshored, domestic_share, recycled
 
 
 def _add(totals: dict[str, float], key: str, value: float) -> None:

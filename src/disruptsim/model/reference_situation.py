@@ -38,6 +38,9 @@ class SituationSteps:
             if first is None:
                 continue
             p.first_disruption = first
+            restraint = p.spec.demand_restraint
+            if restraint is not None and restraint.max_share > 0:
+                p.restraint_start = first + max(1, whole_days(restraint.lag_days))
             if self.system_first is None or first < self.system_first:
                 self.system_first = first
             known = situation.qualified.get(name, {})

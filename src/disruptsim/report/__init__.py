@@ -14,7 +14,7 @@ __all__ = ["make_figures", "render_html", "write_report"]
 
 def __getattr__(name: str) -> Any:
     if name == "make_figures":
-        from .figures import make_figures
+        from .figure_list import make_figures
 
         return make_figures
     if name in ("render_html", "write_report"):

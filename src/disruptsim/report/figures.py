@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
@@ -34,7 +34,7 @@ _COLORS = (
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 )  # fmt: skip
-_LINESTYLES = ("-", "--", "-.", ":")
+LINESTYLES = ("-", "--", "-.", ":")
 """Line styles cycled over strategies, so that coinciding curves stay visible."""
 
 
@@ -80,14 +80,19 @@ def axis_euro_scale(values: np.ndarray | Sequence[float]) -> tuple[float, str]:
     return div, f"€ {name}" if name else "€"
 
 
-def _figure(width: float, height: float) -> Figure:
+def new_figure(width: float, height: float) -> Figure:
+    """A figure of the report's style (constrained layout, small paddings)."""
     fig = Figure(figsize=(width, height), layout="constrained")
     fig.get_layout_engine().set(w_pad=0.06, h_pad=0.06)
     return fig
 
 
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:60] or "_"
+def legend_columns(fig: Figure, labels: Sequence[str], fontsize: float = 9) -> int:
+    """Legend columns that fit the figure's width (so no entry is cut off)."""
+    width_in = fig.get_figwidth()
+    longest = max((len(str(t)) for t in labels), default=1)
+    entry_in = 0.75 + longest * fontsize * 0.55 / 72  # handle + text at about 0.55 em a letter
+    return max(1, min(len(labels), int(width_in * 0.95 // entry_in)))
 
 
 def _grid(n: int, ncols: int = 3) -> tuple[int, int]:
@@ -100,7 +105,7 @@ def _product_panels(
 ) -> tuple[Figure, np.ndarray]:
     """One panel per product, two columns sharing the day axis (spare panels hidden)."""
     nrows, ncols = _grid(len(products), 2)
-    fig = _figure(5.6 * ncols, row_height * nrows + extra_height)
+    fig = new_figure(5.6 * ncols, row_height * nrows + extra_height)
     axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True)
     for ax in axes.flat[: len(products)]:
         ax.set_xlabel("Day of horizon (days)")
@@ -119,7 +124,7 @@ def fulfilment_figure(result: SimulationResult, ts: pd.DataFrame, product: str) 
     names = list(result.strategies)
     colors = strategy_colors(names)
     nrows, ncols = _grid(len(names))
-    fig = _figure(4.2 * ncols, 3.0 * nrows + 0.4)
+    fig = new_figure(4.2 * ncols, 3.0 * nrows + 0.4)
     axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
     sub = ts[ts["product"] == product]
     lows = []
@@ -156,7 +161,14 @@ def fulfilment_figure(result: SimulationResult, ts: pd.DataFrame, product: str) 
     pad = max(0.001, 0.04 * (1.0 - low))
     axes.flat[0].set_ylim(low - pad, 1.0 + pad)
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=9, frameon=False)
+    fig.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncols=legend_columns(fig, labels),
+        fontsize=9,
+        frameon=False,
+    )
     fig.suptitle(f"Daily fulfilment: {_label(product, {})}", fontsize=12)
     return fig
 
@@ -172,7 +184,7 @@ def cost_distribution_figure(result: SimulationResult, summary: pd.DataFrame) ->
             [sysrows["total_cost_p99"].to_numpy(), sysrows["total_cost_cvar95"].to_numpy()]
         )
     )
-    fig = _figure(11.5, 0.55 * len(names) + 2.6)
+    fig = new_figure(11.5, 0.55 * len(names) + 2.6)
     ax, ax2 = fig.subplots(1, 2, width_ratios=(1.1, 1.0))
     for k, name in enumerate(names):
         x = totals[name]
@@ -192,8 +204,9 @@ def cost_distribution_figure(result: SimulationResult, summary: pd.DataFrame) ->
             (q75 - q25) / div,
             left=q25 / div,
             height=0.45,
-            color=c,
-            alpha=0.35,
+            facecolor=(*to_rgb(c), 0.35),
+            edgecolor=c,
+            lw=1.5,  # a box of zero width (most runs cost the same) still shows as a line
             label="p25–p75" if k == 0 else None,
         )
         ax.plot(
@@ -214,16 +227,17 @@ def cost_distribution_figure(result: SimulationResult, summary: pd.DataFrame) ->
             label="CVaR95" if k == 0 else None,
         )
     ax.set_yticks(range(len(names)), names[::-1])
+    ax.set_ylim(-1.7, len(names) - 0.5)  # the bottom row is left free for the legend
     ax.set_xlabel(f"Total cost per run over the horizon ({unit})")
     ax.set_title("Distribution over runs (system)", fontsize=11)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=3, frameon=False)
+    ax.legend(fontsize=8, loc="lower center", ncols=3, framealpha=0.9)
     for name in names:
         x = totals[name]
         n = x.size
         exceed = 1.0 - np.arange(1, n + 1) / n
         keep = exceed > 0
-        style = _LINESTYLES[names.index(name) % len(_LINESTYLES)]
+        style = LINESTYLES[names.index(name) % len(LINESTYLES)]
         ax2.step(
             x[keep] / div,
             exceed[keep],
@@ -271,7 +285,7 @@ def pareto_figure(result: SimulationResult, summary: pd.DataFrame) -> Figure:
     names = list(result.strategies)
     colors = strategy_colors(names)
     s = summary[summary["product"] == SYSTEM].set_index("strategy").loc[names]
-    fig = _figure(11.5, 4.6)
+    fig = new_figure(11.5, 4.6)
     ax, ax2 = fig.subplots(1, 2)
     div, unit = axis_euro_scale(s["total_cost_ci_high"].to_numpy())
     x = s["ttr_days_p95"].to_numpy(dtype=float)
@@ -285,14 +299,22 @@ def pareto_figure(result: SimulationResult, summary: pd.DataFrame) -> Figure:
             yerr=[[(r["total_cost_mean"] - r["total_cost_ci_low"]) / div], [(r["total_cost_ci_high"] - r["total_cost_mean"]) / div]],
             fmt="o" if on[k] else "s", mfc=colors[name] if on[k] else "white", color=colors[name], ms=8, capsize=3,
         )  # fmt: skip
-    ax.set_xlabel("Time to recover, 95th percentile over runs (days)")
+    ax.set_xlabel("Time to recover, 95th percentile over all runs (days)")
     ax.set_ylabel(f"Expected total cost ({unit})")
     ax.set_title("Cost against time to recover", fontsize=11)
     ax.grid(alpha=0.3)
     ax.margins(x=0.15, y=0.15)
     ax.legend(fontsize=8, loc="best")
     ax.autoscale_view()
-    _annotate(ax, x, y, names)
+    # More than 5% of all runs still short at the horizon: the p95 is a lower bound.
+    open_share = (s["ttr_censored_share"].fillna(0.0) * s["p_disrupted"]).to_numpy(dtype=float)
+    censored = open_share >= 0.05
+    for k in np.flatnonzero(censored):
+        ax.annotate(
+            "", (x[k] + 0.06 * (ax.get_xlim()[1] - ax.get_xlim()[0]), y[k]), (x[k], y[k]),
+            arrowprops={"arrowstyle": "->", "color": colors[names[k]], "lw": 1.2},
+        )  # fmt: skip
+    _annotate(ax, x, y, [f"{n} (≥)" if c else n for n, c in zip(names, censored, strict=True)])
 
     mit = s["mitigation_cost_mean"].to_numpy(dtype=float)
     sho = s["shortage_cost_mean"].to_numpy(dtype=float)
@@ -337,7 +359,7 @@ def shortage_figure(result: SimulationResult, ts: pd.DataFrame, products: Sequen
         sub = ts[ts["product"] == product]
         for name in names:
             d = sub[sub["strategy"] == name]
-            style = _LINESTYLES[names.index(name) % len(_LINESTYLES)]
+            style = LINESTYLES[names.index(name) % len(LINESTYLES)]
             ax.plot(d["day"], d["p_shortage"], color=colors[name], lw=1.6, ls=style, label=name)
         ax.set_title(_label(product, {}), fontsize=11)
         ax.set_ylabel("Runs in shortage that day")
@@ -349,7 +371,7 @@ def shortage_figure(result: SimulationResult, ts: pd.DataFrame, products: Sequen
         handles,
         labels,
         loc="outside lower center",
-        ncols=min(5, len(names)),
+        ncols=legend_columns(fig, labels),
         fontsize=9,
         frameon=False,
     )
@@ -379,111 +401,15 @@ def stock_figure(result: SimulationResult, ts: pd.DataFrame, products: Sequence[
                 continue
             day = d["day"].to_numpy()
             c = colors[name]
-            ax.fill_between(day, d["stock_p5"], d["stock_p95"], color=c, alpha=0.15, lw=0)
-            style = _LINESTYLES[names.index(name) % len(_LINESTYLES)]
+            style = LINESTYLES[names.index(name) % len(LINESTYLES)]
             ax.plot(day, d["mean_stock"], color=c, lw=1.6, ls=style, label=name)
+            # The low tail as a thin line, not a band: bands of several strategies merge.
+            ax.plot(day, d["stock_p5"], color=c, lw=0.8, ls=":", alpha=0.9)
         ax.set_title(product, fontsize=11)
         ax.set_ylabel(f"Stock ({units.get(product, 'units')})")
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="lower left")
-    fig.suptitle("Stock level: mean over all runs (line), 5–95% of traced runs (band)", fontsize=12)
+        ax.legend(fontsize=8, loc="best", framealpha=0.9)
+    fig.suptitle("Stock level (line: mean; dotted: 5th percentile)", fontsize=11)
     return fig
-
-
-def fan_products(result: SimulationResult, summary: pd.DataFrame) -> list[str]:
-    """System, then final products by expected baseline shortage cost (at most MAX_PRODUCT_FIGURES)."""
-    rows = summary[(summary["strategy"] == result.baseline) & (summary["product"] != SYSTEM)]
-    rows = rows.sort_values("shortage_cost_mean", ascending=False, kind="stable")
-    products = [str(p) for p in rows["product"]]
-    if len(products) == 1:  # the system is that one product: one chart says it all
-        return products
-    return [SYSTEM, *products[:MAX_PRODUCT_FIGURES]]
-
-
-def make_figures(
-    result: SimulationResult,
-    summary: pd.DataFrame | None = None,
-    timeseries: pd.DataFrame | None = None,
-) -> list[ReportFigure]:
-    """Every figure of the report, in report order.
-
-    Parameters
-    ----------
-    result : SimulationResult
-    summary, timeseries : DataFrame, optional
-        ``result.summary()`` and ``result.timeseries()``, if already computed.
-    """
-    summary = result.summary() if summary is None else summary
-    ts = result.timeseries() if timeseries is None else timeseries
-    figures: list[ReportFigure] = []
-    for k, product in enumerate(fan_products(result, summary)):
-        label = "the system" if product == SYSTEM else product
-        figures.append(
-            ReportFigure(
-                name=f"fulfilment_{k:02d}_{_safe(product)}",
-                title=f"Daily fulfilment of {label}",
-                caption=(
-                    "Share of the daily requirement delivered, one panel per strategy. Black: exact "
-                    "mean over all runs; bands: 25–75% and 5–95% of the traced runs; dashed: their "
-                    "median. When disruptions are rare the bands stay at 100% and only the mean dips."
-                    + (
-                        " System: value-weighted share of final demand met."
-                        if product == SYSTEM
-                        else ""
-                    )
-                ),
-                figure=fulfilment_figure(result, ts, product),
-            )
-        )
-    figures.append(
-        ReportFigure(
-            name="shortage_probability",
-            title="Probability of shortage by day",
-            caption=(
-                "Share of all runs in which the product (system: any final product) has unmet "
-                "demand on that day."
-            ),
-            figure=shortage_figure(result, ts, fan_products(result, summary)),
-        )
-    )
-    figures.append(
-        ReportFigure(
-            name="total_cost",
-            title="Distribution of total cost",
-            caption=(
-                "Total cost per run (shortage + mitigation) at system level. Left: p5–p99 line, "
-                "p25–p75 box, median tick, mean with its 95% CI (diamond), CVaR95 (triangle: mean "
-                "of the worst 5% of runs). Right: probability that a run costs more than x (log scale)."
-            ),
-            figure=cost_distribution_figure(result, summary),
-        )
-    )
-    figures.append(
-        ReportFigure(
-            name="pareto",
-            title="Trade-offs and Pareto fronts",
-            caption=(
-                "Left: expected total cost (95% CI) against the 95th percentile of time to recover "
-                "(runs without disruption count as 0 days). Right: expected mitigation cost against "
-                "expected shortage cost. A strategy is on the front when no other is at least as "
-                "good on both axes and better on one."
-            ),
-            figure=pareto_figure(result, summary),
-        )
-    )
-    stocked = stock_products(result, ts)
-    if stocked:
-        figures.append(
-            ReportFigure(
-                name="stock",
-                title="Stock levels",
-                caption=(
-                    "Stock of each product with a stockpile, in its own unit: exact mean over all "
-                    "runs (line) and the 5–95% band of the traced runs."
-                ),
-                figure=stock_figure(result, ts, stocked),
-            )
-        )
-    return figures

@@ -21,7 +21,6 @@ import secrets
 import shutil
 import signal
 import sys
-import tempfile
 import threading
 import time
 import warnings
@@ -37,12 +36,22 @@ import pandas as pd
 
 from .._version import __version__
 from ..conventions import METRICS, SYSTEM
+from ..safetext import csv_frame
+from .outdir import (
+    PARTIAL_MARKER,
+    OutputWriteError,
+    check_output_dir,
+    check_writable,
+    clean_stale_partials,
+    make_partial,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..scenario.model import Scenario
     from .result import SimulationResult
 
 __all__ = ["FORMAT_VERSION", "check_output_dir", "machine_info", "read_result", "save_result"]
+# check_output_dir lives in .outdir; it is imported here for the callers that know it here.
 
 FORMAT_VERSION = 1
 """Version of the result directory's layout (in ``manifest.json``)."""
@@ -56,29 +65,6 @@ _ARRAYS = (
     "final_demand",
     "unit_value",
 )
-
-
-def check_output_dir(directory: str | Path, force: bool = False) -> None:
-    """Raise unless ``directory`` may receive a result.
-
-    It may when it does not exist, is an empty directory, or (with ``force``) is a
-    non-empty directory. A file in its place is always refused.
-
-    Raises
-    ------
-    FileExistsError
-    """
-    path = Path(directory)
-    if not (path.exists() or path.is_symlink()):
-        return
-    if not path.is_dir():
-        raise FileExistsError(errno.EEXIST, "exists and is not a directory", str(path))
-    if not force and any(path.iterdir()):
-        raise FileExistsError(
-            errno.EEXIST,
-            "output directory exists and is not empty (use --force to replace it)",
-            str(path),
-        )
 
 
 @contextmanager
@@ -210,7 +196,7 @@ def _write_runs(result: SimulationResult, path: Path) -> None:
 def _write_files(result: SimulationResult, d: Path, report: bool) -> None:
     t0 = time.perf_counter()
     summary = result.summary()
-    summary.to_csv(d / "summary.csv", index=False)
+    csv_frame(summary).to_csv(d / "summary.csv", index=False)  # names: no formulas
     _write_runs(result, d / "runs.parquet")
     timeseries = result.timeseries()
     timeseries.to_parquet(d / "timeseries.parquet", index=False, compression="zstd")
@@ -260,7 +246,9 @@ def _write_files(result: SimulationResult, d: Path, report: bool) -> None:
         "info": result.info,
     }
     manifest["files"] = {
-        str(p.relative_to(d)): _sha256(p) for p in sorted(d.rglob("*")) if p.is_file()
+        str(p.relative_to(d)): _sha256(p)
+        for p in sorted(d.rglob("*"))
+        if p.is_file() and p.name != PARTIAL_MARKER
     }
     text = json.dumps(manifest, indent=2, default=str)
     (d / "manifest.json").write_text(text + "\n", encoding="utf-8")
@@ -276,17 +264,36 @@ def save_result(
     files and the errors. Returns ``directory`` as a Path.
     """
     target = Path(directory)
+    check_writable(target)
     check_output_dir(target, force)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for stale in clean_stale_partials(target.parent):
+            warnings.warn(f"removed {stale}, left by a stopped run", stacklevel=3)
+        tmp = make_partial(target)
+    except OSError as error:
+        raise _write_error(target, error) from error
     try:
         _write_files(result, tmp, report)
         os.chmod(tmp, 0o777 & ~_umask())
+        (tmp / PARTIAL_MARKER).unlink()
         _replace_dir(tmp, target, force)
+    except OSError as error:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(error, FileExistsError | OutputWriteError):
+            raise
+        raise _write_error(target, error) from error
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def _write_error(target: Path, error: OSError) -> OutputWriteError:
+    reason = error.strerror or str(error)
+    if error.filename is not None and error.filename != str(target):
+        reason = f"{error.filename}: {reason}"
+    return OutputWriteError(target, reason, error.errno)
 
 
 def _read_scenario(d: Path, manifest: dict[str, Any]) -> Scenario | None:

@@ -22,7 +22,7 @@ import pandas as pd
 from ..conventions import FIXED, METRICS, SYSTEM
 from ..scenario.model import Scenario
 from . import stats as mx
-from .summary import percentile_label, summary_frame
+from .summary import percentile_label, ranked, summary_frame, ttr_censored
 
 __all__ = ["BAND_QUANTILES", "Comparison", "SimulationResult", "StrategyResult"]
 
@@ -31,7 +31,7 @@ BAND_QUANTILES = (0.05, 0.25, 0.50, 0.75, 0.95)
 _M = {name: k for k, name in enumerate(METRICS)}
 
 
-@dataclass
+@dataclass(repr=False)
 class StrategyResult:
     """The raw outputs of one strategy.
 
@@ -70,6 +70,13 @@ class StrategyResult:
     def __post_init__(self):
         if self.row_labels is None:
             self.row_labels = (*self.products, SYSTEM)
+
+    def __repr__(self) -> str:
+        runs, traced = self.metrics.shape[0], self.trace_fulfilment.shape[0]
+        return (
+            f"<StrategyResult: {len(self.products)} products, {runs:,d} runs "
+            f"({traced:,d} traced), {self.horizon_days:,d} days>"
+        )
 
     @classmethod
     def from_accumulator(cls, acc, runs: int) -> StrategyResult:
@@ -138,6 +145,14 @@ class Comparison:
     runs_needed : float
         Rough number of runs for the interval to exclude zero
         (:func:`disruptsim.results.stats.runs_to_separate`, power 0.8).
+    runs_compared : int
+        Runs in which the metric is defined under both strategies: all runs for costs;
+        for ``ttr_days`` the runs disrupted under both, for ``tts_days`` the runs short
+        under both.
+    runs_censored : int
+        Of those, runs whose ``ttr_days`` is only a lower bound under either strategy
+        (still in shortage at the horizon): the difference then compares lower bounds
+        (see ``docs/results.md``, *Censoring*). 0 for other metrics.
     """
 
     strategy: str
@@ -148,6 +163,27 @@ class Comparison:
     sd_difference: float
     separated: bool
     runs_needed: float
+    runs_compared: int = 0
+    runs_censored: int = 0
+
+    def __str__(self) -> str:
+        d = self.difference
+        what = f"{self.metric} of {self.product}, {self.strategy} - {self.other}"
+        text = (
+            f"{what}: {d.estimate:,.4g} [{d.low:,.4g}, {d.high:,.4g}] over "
+            f"{self.runs_compared:,d} paired runs; "
+            + ("separated" if self.separated else "not separated")
+        )
+        if self.runs_censored:
+            text += f"; {self.runs_censored:,d} censored runs (lower bounds)"
+        return text
+
+
+def _censored(s: StrategyResult, metric: str, product: str) -> np.ndarray:
+    """Runs whose ``metric`` is only a lower bound (see ``docs/results.md``, *Censoring*)."""
+    if metric != "ttr_days":
+        return np.zeros(s.metrics.shape[0], dtype=bool)
+    return ttr_censored(s, product)
 
 
 def _traced_quantiles(trace: np.ndarray) -> np.ndarray:
@@ -167,7 +203,7 @@ def _system_weights(s: StrategyResult) -> np.ndarray | None:
     return w / w.sum()
 
 
-@dataclass
+@dataclass(repr=False)
 class SimulationResult:
     """The outcome of :func:`disruptsim.simulate`: every strategy over the same futures.
 
@@ -193,6 +229,13 @@ class SimulationResult:
     generator: str
     timings: dict[str, float] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        horizon = next(iter(self.strategies.values())).horizon_days if self.strategies else 0
+        return (
+            f"<SimulationResult {self.scenario_name!r}: {self.n_runs:,d} runs, seed {self.seed}, "
+            f"{horizon:,d} days, strategies {', '.join(self.strategies)}>"
+        )
 
     @property
     def strategy_names(self) -> tuple[str, ...]:
@@ -257,7 +300,10 @@ class SimulationResult:
         -------
         pandas.DataFrame
             Columns :data:`SUMMARY_COLUMNS`: ``strategy``, ``product`` (``"system"`` for
-            the whole value chain), then statistics over the runs. Costs in euros over
+            the whole value chain), then statistics over the runs. Rows are in the
+            order of the command line's table: the system first, then each final
+            product in bill-of-materials order; within each, by ``rank`` (expected
+            total cost, cheapest first; ties keep the scenario's strategy order). Costs in euros over
             the horizon, times in days, probabilities as fractions. Product rows hold
             that product's own costs; system rows all products' (intermediates
             included). Every column is defined in ``docs/results.md``.
@@ -268,7 +314,8 @@ class SimulationResult:
         >>> s.query("product == 'system'")[["strategy", "total_cost_mean", "rank"]]  # doctest: +SKIP
         """
         products = (*self.final_products(), SYSTEM)
-        return summary_frame(self.strategies, self.baseline, products, confidence)
+        frame = summary_frame(self.strategies, self.baseline, products, confidence)
+        return ranked(frame)
 
     def compare(
         self,
@@ -286,7 +333,10 @@ class SimulationResult:
         strategy, other : str
             The difference is ``strategy - other`` (``other`` defaults to the baseline).
         metric : str, default "total_cost"
-            A per-run metric without NaN (costs, ``unmet_units`` of a product, ...).
+            A per-run metric (:data:`disruptsim.conventions.METRICS`). Metrics that
+            are undefined in some runs (``ttr_days`` and ``tts_days`` without a
+            disruption) are compared over the runs where both strategies define them;
+            ``runs_compared`` and ``runs_censored`` of the result say how many.
         product : str, default "system"
         confidence : float, default 0.95
 
@@ -295,11 +345,20 @@ class SimulationResult:
         Comparison
         """
         other = self.baseline if other is None else other
-        x = self._strategy(strategy).metric(metric, product)
-        y = self._strategy(other).metric(metric, product)
-        d = mx.paired_difference(x, y, confidence)
+        a, b = self._strategy(strategy), self._strategy(other)
+        x, y = a.metric(metric, product), b.metric(metric, product)
+        both = ~(np.isnan(x) | np.isnan(y))
+        if not both.any():
+            raise ValueError(
+                f"{metric} of {product} is undefined in every run under {strategy} or {other} "
+                "(for ttr_days and tts_days: no run was disrupted under both)"
+            )
+        censored = _censored(a, metric, product) | _censored(b, metric, product)
+        d = mx.paired_difference(x[both], y[both], confidence)
         sd = d.std_error * math.sqrt(d.n) if d.n > 1 else math.nan
         return Comparison(
+            runs_compared=int(both.sum()),
+            runs_censored=int((censored & both).sum()),
             strategy=strategy,
             other=other,
             metric=metric,
@@ -423,7 +482,9 @@ class SimulationResult:
         ----------
         directory : str or Path
         force : bool, default False
-            Replace an existing non-empty directory (atomically as well).
+            Replace an existing directory that holds a previous disruptsim result (its
+            ``manifest.json`` and only the files it lists), atomically as well. Any other
+            non-empty directory is refused and left untouched (see ``docs/cli.md``).
         report : bool, default True
             Also write the HTML report and its figures.
 
@@ -435,7 +496,12 @@ class SimulationResult:
         Raises
         ------
         FileExistsError
-            ``directory`` exists, is not empty and ``force`` is False, or it is a file.
+            (:class:`~disruptsim.results.outdir.OutputExistsError`) ``directory`` is a
+            file or a symbolic link, or is not empty and ``force`` is False, or is not a
+            result of its own.
+        OSError
+            (:class:`~disruptsim.results.outdir.OutputWriteError`) it cannot be written:
+            permissions, a read-only or full disk, a name too long.
         """
         from .io import save_result
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..conventions import MITIGATION_PARTS
+from ..conventions import MITIGATION_PARTS, SYSTEM
 from . import stats as mx
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -25,7 +25,9 @@ __all__ = [
     "SUMMARY_COLUMNS",
     "SUMMARY_QUANTILES",
     "percentile_label",
+    "ranked",
     "summary_frame",
+    "ttr_censored",
 ]
 
 SUMMARY_QUANTILES = (0.50, 0.90, 0.95, 0.99)
@@ -135,6 +137,27 @@ def summary_frame(
     return frame[list(SUMMARY_COLUMNS)].reset_index(drop=True)
 
 
+def ranked(frame: pd.DataFrame) -> pd.DataFrame:
+    """Summary rows in report order: the system first, then the other products in their
+    order of appearance; within each product by ``rank`` (ties keep the row order)."""
+    products = list(dict.fromkeys(frame["product"]))
+    if SYSTEM in products:
+        products.remove(SYSTEM)
+        products.insert(0, SYSTEM)
+    key = frame["product"].map({p: k for k, p in enumerate(products)})
+    order = np.lexsort((np.arange(len(frame)), frame["rank"].to_numpy(), key.to_numpy()))
+    return frame.iloc[order].reset_index(drop=True)
+
+
+def ttr_censored(s: StrategyResult, product: str) -> np.ndarray:
+    """Runs still in shortage on the horizon's last day (``bool[runs]``): their
+    ``ttr_days`` is a lower bound (``docs/results.md``, *Censoring*)."""
+    disrupted = s.metric("disrupted", product) > 0.5
+    ttr, first = s.metric("ttr_days", product), s.metric("first_disruption_day", product)
+    with np.errstate(invalid="ignore"):
+        return disrupted & (ttr > 0) & (first + ttr >= s.horizon_days)
+
+
 def _mean(x: np.ndarray) -> float:
     return float(x.mean()) if x.size and not np.isnan(x).any() else math.nan
 
@@ -176,10 +199,7 @@ def _summary_row(
     row.update(_mean_ci("tts_days_disrupted", c), tts_censored_share=c.share_censored)
     ttr = get("ttr_days", product)
     c = mx.conditional_mean(ttr, disrupted, confidence)
-    first = get("first_disruption_day", product)
-    # Still in shortage on the horizon's last day: the observed ttr is a lower bound.
-    with np.errstate(invalid="ignore"):
-        open_ended = disrupted & (ttr > 0) & (first + ttr >= s.horizon_days)
+    open_ended = ttr_censored(s, product)
     row.update(
         _mean_ci("ttr_days_disrupted", c),
         ttr_censored_share=(open_ended.sum() / c.n_condition) if c.n_condition else math.nan,

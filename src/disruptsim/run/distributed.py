@@ -405,6 +405,7 @@ def _run_tasks(
     max_in_flight: int | None,
     timings: Timings,
     token: str,
+    merge: Callable[[Any, Any, int], None] = merge_batch,
 ) -> int:
     """Submit the batches, at most a bounded number at a time; merge each as it finishes.
 
@@ -445,7 +446,7 @@ def _run_tasks(
             future.release()
             del future, result
             for name, batch in outputs.items():
-                merge_batch(acc[name], batch, r0)
+                merge(acc[name], batch, r0)
             del outputs
             timings.sampling += sampling
             timings.kernel += kernel_s
@@ -538,6 +539,44 @@ def simulate_distributed(
     plan, acc, timings = prepare_study(
         scenario, runs, seed, strategies, trace_runs, keep, situation
     )
+    stream_distributed(
+        plan,
+        acc,
+        runs,
+        timings,
+        scheduler=scheduler,
+        batch_runs=batch_runs,
+        threads=threads,
+        progress=progress,
+        retries=retries,
+        max_in_flight=max_in_flight,
+        n_workers=n_workers,
+        connect_timeout=connect_timeout,
+        worker_timeout=worker_timeout,
+    )
+    return acc, timings
+
+
+def stream_distributed(
+    plan: BatchPlan,
+    acc: dict,
+    runs: int,
+    timings: Timings,
+    *,
+    scheduler: Any = None,
+    batch_runs: int = DEFAULT_BATCH_RUNS,
+    threads: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    retries: int = TASK_RETRIES,
+    max_in_flight: int | None = None,
+    n_workers: int = LOCAL_WORKERS,
+    connect_timeout: float = CONNECT_TIMEOUT_S,
+    worker_timeout: float = WORKER_TIMEOUT_S,
+    merge: Callable[[Any, Any, int], None] = merge_batch,
+) -> None:
+    """Run a prepared plan on a Dask cluster, one task per batch, merging each strategy's
+    output into ``acc`` as its batch finishes (see :func:`simulate_distributed`)."""
+    _distributed()
     token = uuid.uuid4().hex[:12]
     t = time.perf_counter()
     with connect(scheduler, n_workers=n_workers, timeout=connect_timeout) as client:
@@ -565,9 +604,9 @@ def simulate_distributed(
                 max_in_flight=max_in_flight,
                 timings=timings,
                 token=token,
+                merge=merge,
             )
             timings.extra["tasks"] = time.perf_counter() - t
             timings.extra["n_tasks"] = float(n_tasks)
         finally:
             plan_future.release()
-    return acc, timings

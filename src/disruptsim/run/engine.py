@@ -119,12 +119,15 @@ def run_strategy_batch(
     n_trace: int,
     start: StartState | None = None,
     snap_day: int = -1,
+    trace_into: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> BatchOutput:
     """Run the kernel on one batch of one strategy; runs ``k < n_trace`` are traced.
 
     ``start``: the start state (default: day 0, full stocks); traced days before it are NaN.
     ``snap_day``: also keep every run's stocks at the start of that day
     (:attr:`BatchOutput.snap_stock`, NaN for a run that starts after it).
+    ``trace_into``: float32 arrays ``[n_trace, T, P]`` (views of the study's traces) that the
+    traced runs write into directly, saving a copy of the largest outputs.
     """
     if start is None:
         start = start_state(None, model)
@@ -132,8 +135,12 @@ def run_strategy_batch(
     T, P = model.horizon_days, model.n_products
     lanes = lanes_for(n)
     out = np.empty((n, P + 1, N_METRICS))
-    trace_phi = np.empty((max(n_trace, 1), T, P), dtype=np.float32)
-    trace_stock = np.empty((max(n_trace, 1), T, P), dtype=np.float32)
+    if trace_into is not None and n_trace > 0:
+        trace_phi, trace_stock = trace_into
+        assert trace_phi.shape == trace_stock.shape == (n_trace, T, P)
+    else:
+        trace_phi = np.empty((max(n_trace, 1), T, P), dtype=np.float32)
+        trace_stock = np.empty((max(n_trace, 1), T, P), dtype=np.float32)
     acc_gap = np.zeros((lanes, T, P), dtype=np.int64)
     acc_short = np.zeros((lanes, T, P + 1), dtype=np.int64)
     acc_stock = np.zeros((lanes, T, P), dtype=np.int64)
@@ -191,7 +198,12 @@ class Timings:
     extra: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, float]:
-        return {"compile": self.compile, "sampling": self.sampling, "kernel": self.kernel, **self.extra}
+        return {
+            "compile": self.compile,
+            "sampling": self.sampling,
+            "kernel": self.kernel,
+            **self.extra,
+        }
 
 
 def default_batch_runs(runs: int, backend: str = "local") -> int:
@@ -226,6 +238,9 @@ class BatchPlan:
     rows: dict[str, np.ndarray] = field(default_factory=dict)
     situation: Situation | None = None
     starts: dict[str, StartState] = field(default_factory=dict)
+    daily: bool = True
+    """False: batches return per-run metrics only (no daily sums), for studies of many
+    variants that keep statistics per run (``disruptsim.design``)."""
 
     @classmethod
     def build(
@@ -255,11 +270,18 @@ class BatchPlan:
         return cls(scenario, names, models, sampler, trace_runs, keep, rows, situation, starts)
 
 
-def simulate_batch(plan: BatchPlan, run_start: int, run_stop: int, timings: Timings | None = None) -> dict[str, BatchOutput]:
+def simulate_batch(
+    plan: BatchPlan,
+    run_start: int,
+    run_stop: int,
+    timings: Timings | None = None,
+    acc: dict[str, StrategyAccumulator] | None = None,
+) -> dict[str, BatchOutput]:
     """Simulate runs ``run_start..run_stop-1`` of every strategy (a pure function of its inputs).
 
     Events are sampled once per distinct set of hazards and shocks, so strategies that do
-    not change hazards see the very same events (common random numbers).
+    not change hazards see the very same events (common random numbers). With ``acc`` (in
+    this process), traced runs write their trajectories straight into the accumulators.
     """
     timings = timings if timings is not None else Timings()
     shared: list[tuple[object, EventBatch]] = []
@@ -273,15 +295,27 @@ def simulate_batch(plan: BatchPlan, run_start: int, run_stop: int, timings: Timi
         key = (world.hazards, world.shocks)
         events = next((ev for k, ev in shared if k == key), None)
         if events is None:
-            in_force = () if situation is None else situation.events_for(world, plan.scenario.baseline)
+            in_force = (
+                () if situation is None else situation.events_for(world, plan.scenario.baseline)
+            )
             events = plan.sampler.events(world, run_start, run_stop, day, in_force)
             shared.append((key, events))
         success = plan.sampler.success(plan.models[name], run_start, run_stop)
         t2 = time.perf_counter()
-        out = run_strategy_batch(plan.models[name], events, success, n_trace, plan.starts.get(name))
+        into = None
+        if acc is not None and n_trace > 0:
+            into = tuple(
+                a[run_start : run_start + n_trace]
+                for a in (acc[name].trace_phi, acc[name].trace_stock)
+            )
+        out = run_strategy_batch(
+            plan.models[name], events, success, n_trace, plan.starts.get(name), trace_into=into
+        )
         rows = plan.rows.get(name)
         if rows is not None and len(rows) < out.metrics.shape[1]:
             out.metrics = np.ascontiguousarray(out.metrics[:, rows, :])
+        if not plan.daily:
+            out.sum_gap = out.sum_short = out.sum_stock_deficit = None
         outputs[name] = out
         timings.sampling += t2 - t1
         timings.kernel += time.perf_counter() - t2
@@ -339,13 +373,31 @@ def simulate_local(
     plan, acc, timings = prepare_study(
         scenario, runs, seed, strategies, trace_runs, keep, situation
     )
+    stream_local(plan, acc, runs, batch_runs, timings, threads=threads, progress=progress)
+    return acc, timings
+
+
+def stream_local(
+    plan: BatchPlan,
+    acc: dict,
+    runs: int,
+    batch_runs: int,
+    timings: Timings,
+    *,
+    threads: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    merge: Callable[[object, BatchOutput, int], None] | None = None,
+) -> None:
+    """Run a prepared plan batch by batch, merging each strategy's output into ``acc``
+    (with :func:`merge_batch`, or ``merge(acc[name], batch, run_start)``)."""
+    direct = acc if merge is None else None  # traces straight into StrategyAccumulators
+    merge = merge_batch if merge is None else merge
     with numba_threads(threads):
         for r0, r1 in batch_bounds(runs, batch_runs):
-            for name, batch in simulate_batch(plan, r0, r1, timings).items():
-                merge_batch(acc[name], batch, r0)
+            for name, batch in simulate_batch(plan, r0, r1, timings, direct).items():
+                merge(acc[name], batch, r0)
             if progress is not None:
                 progress(r1 - r0)
-    return acc, timings
 
 
 def merge_batch(acc: StrategyAccumulator, batch: BatchOutput, run_start: int) -> None:
@@ -353,7 +405,7 @@ def merge_batch(acc: StrategyAccumulator, batch: BatchOutput, run_start: int) ->
     n = batch.metrics.shape[0]
     acc.metrics[run_start : run_start + n] = batch.metrics
     k = batch.trace_phi.shape[0]
-    if k:
+    if k and not np.may_share_memory(acc.trace_phi, batch.trace_phi):  # else written in place
         acc.trace_phi[run_start : run_start + k] = batch.trace_phi
         acc.trace_stock[run_start : run_start + k] = batch.trace_stock
     acc.sum_gap += batch.sum_gap

@@ -5,19 +5,34 @@ from __future__ import annotations
 import functools
 import numbers
 import os
+import warnings
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..conventions import DEFAULT_RUNS
 from ..errors import ArgumentError
 from ..model.shocks import GENERATOR
 from ..model.situation import Situation, load_situation, scenario_situation
 from ..results.result import SimulationResult, StrategyResult
 from ..scenario.model import Scenario
 from .engine import DEFAULT_TRACE_RUNS, KEEP_CHOICES, default_batch_runs, simulate_local
+from .memory import plan_memory
 
 BACKENDS = ("local", "dask")
+
+
+class MemoryBudgetWarning(UserWarning):
+    """A study keeps fewer daily traces than asked, to fit its memory budget."""
+
+
+def max_threads() -> int:
+    """Most numba threads this process can use (``NUMBA_NUM_THREADS``)."""
+    import numba
+
+    return int(numba.config.NUMBA_NUM_THREADS)
 
 
 def _select_strategies(scenario: Scenario, strategies: Sequence[str] | None) -> list[str]:
@@ -41,7 +56,7 @@ def _positive_int(name: str, value: Any, minimum: int = 1) -> None:
         raise ArgumentError(name, f"{name} must be {what}, got {value!r}")
 
 
-def _check_arguments(
+def check_arguments(
     runs: Any,
     batch_runs: Any,
     trace_runs: Any,
@@ -49,14 +64,40 @@ def _check_arguments(
     backend: Any,
     scheduler: Any,
     keep: Any,
+    seed: Any = 0,
+    max_memory: Any = None,
+    strategies: Any = None,
+    progress: Any = None,
 ) -> None:
-    """Raise :class:`~disruptsim.errors.ArgumentError` on the first bad argument."""
+    """Raise :class:`~disruptsim.errors.ArgumentError` on the first bad argument of
+    :func:`simulate` (``disruptsim run`` calls it before loading anything heavy)."""
     _positive_int("runs", runs)
+    _positive_int("seed", seed, minimum=0)
     if batch_runs is not None:
         _positive_int("batch_runs", batch_runs)
     _positive_int("trace_runs", trace_runs, minimum=0)
     if threads is not None:
         _positive_int("threads", threads)
+        if backend == "local" and threads > max_threads():
+            raise ArgumentError(
+                "threads",
+                f"threads must be at most {max_threads()} on this machine (numba's "
+                f"NUMBA_NUM_THREADS, the number of cores by default), got {threads!r}",
+            )
+    if max_memory is not None:
+        _positive_int("max_memory", max_memory)
+    if isinstance(strategies, str) or (
+        strategies is not None
+        and (
+            not isinstance(strategies, Sequence | set | frozenset)
+            or not all(isinstance(s, str) for s in strategies)
+        )
+    ):
+        raise ArgumentError(
+            "strategies", f"strategies must be a list of strategy names, got {strategies!r}"
+        )
+    if progress is not None and not callable(progress):
+        raise ArgumentError("progress", f"progress must be callable, got {progress!r}")
     if backend not in BACKENDS:
         raise ArgumentError("backend", f"backend must be 'local' or 'dask', got {backend!r}")
     if backend == "local" and scheduler is not None:
@@ -66,8 +107,8 @@ def _check_arguments(
 
 
 def simulate(
-    scenario: Scenario,
-    runs: int = 10_000,
+    scenario: Scenario | str | Path,
+    runs: int = DEFAULT_RUNS,
     seed: int = 0,
     *,
     strategies: Sequence[str] | None = None,
@@ -79,15 +120,18 @@ def simulate(
     scheduler: Any = None,
     keep: str = "auto",
     situation: Situation | Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    max_memory: int | None = None,
 ) -> SimulationResult:
     """Simulate every strategy of a scenario over the same sampled futures.
 
     Parameters
     ----------
-    scenario : Scenario
-        From :func:`disruptsim.load_scenario`.
+    scenario : Scenario, str or Path
+        From :func:`disruptsim.load_scenario`, or the path of a scenario file (loaded
+        with it; an invalid file raises :class:`disruptsim.ScenarioError`).
     runs : int, default 10000
-        Number of Monte Carlo runs (futures).
+        Number of Monte Carlo runs (futures); the same default as ``disruptsim run``
+        (:data:`disruptsim.conventions.DEFAULT_RUNS`).
     seed : int, default 0
         Seed of the study. Run ``r`` depends only on ``(seed, r)``: the first 1,000 runs
         of a larger study are exactly a 1,000-run study.
@@ -125,6 +169,11 @@ def simulate(
         the days from that day to the horizon (daily means and traces are NaN before
         it) and times to recover are measured from each product's first disruption.
         See ``docs/how-to-situation.md``.
+    max_memory : int, optional
+        Memory budget of the study in bytes (default: half the memory available when it
+        starts). Checked before anything is allocated: fewer runs are traced when the
+        traces do not fit (with a :class:`MemoryBudgetWarning`); see ``docs/cli.md``
+        ("Memory").
 
     Returns
     -------
@@ -133,8 +182,11 @@ def simulate(
     Raises
     ------
     disruptsim.errors.ArgumentError
-        A bad argument (a :class:`ValueError` naming the parameter), e.g. ``runs=0`` or an
-        unknown strategy.
+        A bad argument (a :class:`ValueError` naming the parameter), e.g. ``runs=0``,
+        ``seed=1.7``, ``seed=-1``, more threads than numba allows, or an unknown strategy.
+    disruptsim.run.memory.MemoryBudgetError
+        The study does not fit ``max_memory`` even without traces (a ``ValueError``),
+        raised before anything is allocated.
     disruptsim.run.distributed.BackendError
         With ``backend="dask"``: Dask not installed, scheduler unreachable, no workers.
 
@@ -145,11 +197,37 @@ def simulate(
     >>> result = ds.simulate(sc, runs=1000, seed=1)  # doctest: +SKIP
     >>> result.runs("baseline").query("product == 'system'").total_cost.mean()  # doctest: +SKIP
     """
-    _check_arguments(runs, batch_runs, trace_runs, threads, backend, scheduler, keep)
-    runs = int(runs)
+    if isinstance(scenario, str | Path):
+        from ..scenario import load_scenario
+
+        scenario = load_scenario(scenario)
+    elif not isinstance(scenario, Scenario):
+        raise ArgumentError(
+            "scenario",
+            "scenario must be a Scenario (disruptsim.load_scenario) or the path of a "
+            f"scenario file, got {type(scenario).__name__}",
+        )
+    check_arguments(
+        runs, batch_runs, trace_runs, threads, backend, scheduler, keep, seed, max_memory,
+        strategies, progress,
+    )  # fmt: skip
+    runs, seed, trace_runs = int(runs), int(seed), int(trace_runs)
     if batch_runs is None:
         batch_runs = default_batch_runs(runs, backend)
     names = _select_strategies(scenario, strategies)
+    plan = plan_memory(
+        scenario,
+        names,
+        runs,
+        trace_runs,
+        batch_runs=int(batch_runs),
+        lanes=4 * (threads or max_threads()),
+        budget=max_memory,
+        keep=keep,
+    )
+    if plan.reduced:
+        warnings.warn(plan.message(), MemoryBudgetWarning, stacklevel=2)
+    trace_runs = plan.trace_runs
     if situation is None:
         situation = scenario_situation(scenario)
     elif isinstance(situation, Mapping | str | os.PathLike):

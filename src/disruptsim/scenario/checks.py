@@ -178,6 +178,8 @@ def world_issues(world: World, countries: Countries) -> list[Issue]:
                 exposure((*at, reactive, "exposure"), option.exposure)
         if product.reshoring is not None:
             issues.extend(_reshoring_issues(at, product))
+        if product.demand_restraint is not None:
+            issues.extend(_restraint_issues(at, product, world))
     issues.extend(_cycle_issues(world))
 
     seen: dict[str, int] = {}
@@ -229,6 +231,38 @@ def _reshoring_issues(at: KeyPath, product: schema.Product) -> list[Issue]:
                 (*at, "reshoring", "share"),
                 f"expected a share <= {format_number(share)} (the share of source {code!r}), "
                 f"found {format_number(reshoring.share)}",
+            )
+        ]
+    return []
+
+
+def restraint_unit_cost(product: schema.Product) -> float:
+    """Euros per unit of final demand forgone under the product's demand restraint."""
+    r = product.demand_restraint
+    if r.unit_cost is not None:
+        return r.unit_cost
+    return (r.unit_cost_relative or 0.0) * product.unit_value
+
+
+def _restraint_issues(at: KeyPath, product: schema.Product, world: World) -> list[Issue]:
+    restraint = product.demand_restraint
+    path = (*at, "demand_restraint")
+    if product.final_demand_per_day <= 0:
+        return [(path, "demand restraint lowers final demand: expected final_demand_per_day > 0")]
+    if (restraint.unit_cost is None) == (restraint.unit_cost_relative is None):
+        return [(path, "expected exactly one of unit_cost (euros per unit forgone) and "
+                       "unit_cost_relative (a fraction of unit_value)")]  # fmt: skip
+    shortage = product.shortage_cost_per_unit
+    if shortage is None:
+        shortage = world.defaults.shortage_cost_multiplier * product.unit_value
+    cost = restraint_unit_cost(product)
+    if not cost < shortage:
+        key = "unit_cost" if restraint.unit_cost is not None else "unit_cost_relative"
+        return [
+            (
+                (*path, key),
+                f"expected a cost per unit forgone below the shortage cost per unit "
+                f"({format_number(shortage)}), found {format_number(cost)}",
             )
         ]
     return []

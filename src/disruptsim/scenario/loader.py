@@ -9,12 +9,14 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from ..errors import Problem, ScenarioError
+from .bounds import bound_issues, magnitude_issues, top_bound_issues, warning_issues
 from .checks import (
     WORLD_KEYS,
     Countries,
@@ -24,7 +26,7 @@ from .checks import (
     world_issues,
 )
 from .frozen import FrozenDict, freeze, freeze_model
-from .messages import KeyPath, format_path
+from .messages import KeyPath, describe, format_path, unknown
 from .model import Scenario, Strategy
 from .schema import Hazard, Product, ScenarioFile, Shock, World
 from .schema_errors import Issue, existing_prefix, schema_issues
@@ -80,6 +82,84 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     return out
 
 
+def patch_hazards(hazards: Any, patches: Mapping[str, Any]) -> tuple[list[Any], list[Issue]]:
+    """The baseline's hazard list with ``patches`` (hazard name -> override) merged in.
+
+    Each patch is deep-merged into the hazard of that name (see :func:`deep_merge`); a
+    patch of ``None`` removes the hazard. The hazard keeps its name, hence its random
+    numbers: its events stay coupled to the baseline's (common random numbers).
+
+    Returns
+    -------
+    (list, list of issues)
+        The patched list, and one issue per unknown name or patch that is not a mapping,
+        at ``("hazards", NAME)``.
+    """
+    items = list(hazards) if isinstance(hazards, list) else []
+    names = [h.get("name") if isinstance(h, dict) else None for h in items]
+    known = [n for n in names if isinstance(n, str)]
+    issues: list[Issue] = []
+    removed: set[int] = set()
+    for hazard_name, patch in patches.items():
+        if hazard_name not in names:
+            message = unknown("hazard", hazard_name, known)
+            issues.append(
+                (
+                    ("hazards", hazard_name),
+                    f"{message} (a strategy patches the scenario's hazards by name; "
+                    "to add a hazard, give the full list of hazards)",
+                )
+            )
+            continue
+        i = names.index(hazard_name)
+        if patch is None:
+            removed.add(i)
+        elif isinstance(patch, dict):
+            if "name" in patch and patch["name"] != hazard_name:
+                issues.append(
+                    (
+                        ("hazards", hazard_name, "name"),
+                        "a patch cannot rename a hazard (its name keys its random numbers)",
+                    )
+                )
+                continue
+            items[i] = deep_merge(items[i], patch)
+        else:
+            issues.append(
+                (
+                    ("hazards", hazard_name),
+                    f"expected a mapping of the hazard's keys to change, "
+                    f"or null to remove the hazard, found {describe(patch)}",
+                )
+            )
+    return [h for i, h in enumerate(items) if i not in removed], issues
+
+
+def _by_hazard_name(
+    changes: dict[str, Any], merged: dict[str, Any], issues: list[Issue], patches: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any], list[Issue]]:
+    """Re-key the merged hazard list by name, so that problems inside a patch are reported
+    at the patch (``strategies.S.hazards.NAME.key``) rather than at the baseline's list."""
+    hazards = merged.get("hazards")
+    if not isinstance(hazards, list):
+        return changes, merged, issues
+    names = [h.get("name") if isinstance(h, dict) else None for h in hazards]
+    view_hazards: dict[Any, Any] = {}
+    index: dict[int, Any] = {}
+    for i, (hazard, hazard_name) in enumerate(zip(hazards, names, strict=True)):
+        key = hazard_name if hazard_name in patches and names.count(hazard_name) == 1 else i
+        view_hazards[key] = hazard
+        index[i] = key
+    renamed = [
+        (("hazards", index.get(path[1], path[1]), *path[2:]), message)
+        if len(path) >= 2 and path[0] == "hazards" and isinstance(path[1], int)
+        else (path, message)
+        for path, message in issues
+    ]
+    view_changes = {**changes, "hazards": {k: v for k, v in patches.items() if isinstance(v, dict)}}
+    return view_changes, {**merged, "hazards": view_hazards}, renamed
+
+
 class Report:
     """Collects issues as :class:`Problem` objects located in the document."""
 
@@ -105,8 +185,11 @@ class Report:
         if problem not in self.problems:
             self.problems.append(problem)
 
-    def add_strategy(self, name: str, override: Any, merged: Any, issues: list[Issue]) -> None:
-        """Issues of one strategy, at the override if it holds the path, else the baseline."""
+    def add_strategy(
+        self, name: str, override: Any, merged: Any, issues: list[Issue], inherited: bool = True
+    ) -> None:
+        """Issues of one strategy, at the override if it holds the path, else the baseline
+        (``inherited=False``: only those the override holds)."""
         known = {(p.path, p.message) for p in self.problems}
         base = ("strategies", name)
         for path, message in issues:
@@ -119,7 +202,7 @@ class Report:
                 if " sum to " in message:
                     message += _merge_hint(_get(self.document.data, path), _get(override, path))
                 self.put((*base, *path), f"strategy {name!r}: {message}")
-            elif (format_path(path), message) not in known:  # inherited from the baseline
+            elif inherited and (format_path(path), message) not in known:  # from the baseline
                 self.put(path, f"strategy {name!r}: {message}")
 
     def raise_if_any(self) -> None:
@@ -214,10 +297,15 @@ def _best_effort_world(data: Mapping[str, Any]) -> tuple[World | None, list[Issu
 def _resolve(document: Document, path: Path | None) -> Scenario:
     data = document.data
     report = Report(document)
-    report.add(finite_issues(data))
+    number_issues = finite_issues(data) + magnitude_issues(data)
+    report.add(number_issues)
     scenario_file, issues = _validate(ScenarioFile, data)
     report.add(issues)
     report.add(top_issues(data))
+    report.add(top_bound_issues(data))
+    # The scale of costs is only checked when every number is finite and of bounded size.
+    horizon = data.get("horizon_days") if not number_issues else None
+    cautions = Report(document)
 
     regions = data.get("regions")
     countries = Countries(regions if isinstance(regions, dict) else ())
@@ -225,6 +313,8 @@ def _resolve(document: Document, path: Path | None) -> Scenario:
     baseline, _ = _best_effort_world(world_data)  # its errors are among the file's
     if baseline is not None:
         report.add(world_issues(baseline, countries))
+        report.add(bound_issues(baseline, horizon))
+        cautions.add(warning_issues(baseline))
 
     worlds: dict[str, tuple[str, World | None]] = {BASELINE: (BASELINE_DESCRIPTION, baseline)}
     strategies = data.get("strategies")
@@ -243,10 +333,23 @@ def _resolve(document: Document, path: Path | None) -> Scenario:
             continue  # reported by the schema
         report.add(strategy_key_issues(name, override))
         changes = {key: value for key, value in override.items() if key in WORLD_KEYS}
+        patches = changes.get("hazards")
+        if isinstance(patches, dict):  # patch hazards by name (docs/scenario-reference.md)
+            changes["hazards"], patch_issues = patch_hazards(world_data.get("hazards"), patches)
+            report.add(
+                [(("strategies", name, *p), f"strategy {name!r}: {m}") for p, m in patch_issues]
+            )
         merged = deep_merge(world_data, changes)
         world, issues = _best_effort_world(merged)
         if world is not None:
-            issues += world_issues(world, countries)
+            issues += world_issues(world, countries) + bound_issues(world, horizon)
+            warnings = warning_issues(world)
+        if isinstance(patches, dict):  # report problems inside a patch at the patch
+            if world is not None:
+                warnings = _by_hazard_name(changes, merged, warnings, patches)[2]
+            changes, merged, issues = _by_hazard_name(changes, merged, issues, patches)
+        if world is not None:
+            cautions.add_strategy(name, changes, merged, warnings, inherited=False)
         report.add_strategy(name, changes, merged, issues)
         description = override.get("description", "")
         worlds[name] = (description if isinstance(description, str) else "", world)
@@ -272,6 +375,7 @@ def _resolve(document: Document, path: Path | None) -> Scenario:
             for key, position in document.positions.items()
             if key[:1] == ("situation",)
         ),
+        warnings=tuple(replace(p, message=f"warning: {p.message}") for p in cautions.problems),
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import Problem
 from .schema import World
 
 
@@ -56,6 +57,10 @@ class Scenario:
     situation_positions : Mapping
         Line and column of every key of the file's ``situation:`` block (paths inside
         the block), for the errors of :func:`disruptsim.load_situation`.
+    warnings : tuple of Problem
+        Legal values that are probably a unit mistake (e.g. a holding cost rate above 1
+        per year), each located like an error; ``disruptsim validate`` and ``run`` print
+        them. See ``docs/scenario-reference.md``.
     """
 
     name: str
@@ -70,6 +75,7 @@ class Scenario:
     situation_positions: Mapping[Any, tuple[int, int]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    warnings: tuple[Problem, ...] = field(default=(), repr=False)
 
     @property
     def situation(self) -> Mapping[str, Any] | None:

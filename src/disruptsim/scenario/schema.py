@@ -132,6 +132,34 @@ class Reshoring(_Model):
     unit_cost_premium: NonNegative = 0.0
 
 
+class Recycling(_Model):
+    """A domestic secondary source (docs/model.md, "Recycling"): capacity ramping to
+    ``share`` of requirement from day ``build_days``, exposed to home hazards only."""
+
+    share: Probability
+    build_days: NonNegative = 0.0
+    ramp_days: NonNegative = 0.0
+    capex: NonNegative = 0.0
+    unit_cost_premium: NonNegative = 0.0
+
+
+class DemandRestraint(_Model):
+    """Reactive lowering of the product's final demand (docs/model.md, "Demand restraint").
+
+    Decided on the product's first disruption, in force from ``max(1, lag_days)`` days
+    later for ``duration_days`` (default: to the horizon), ramping to ``max_share`` of final
+    demand over ``ramp_days``; each unit forgone costs ``unit_cost`` euros, or
+    ``unit_cost_relative`` times ``unit_value`` (one of the two; below the shortage cost).
+    """
+
+    lag_days: NonNegative = 1.0
+    ramp_days: NonNegative = 0.0
+    max_share: Probability
+    duration_days: NonNegative | None = None
+    unit_cost: NonNegative | None = None
+    unit_cost_relative: NonNegative | None = None
+
+
 SourceOrShare = Annotated[
     Source, BeforeValidator(_share_as_source, json_schema_input_type=Probability | Source)
 ]
@@ -151,6 +179,8 @@ class Product(_Model):
     diversification: Reactive | None = None
     substitution: Reactive | None = None
     reshoring: Reshoring | None = None
+    demand_restraint: DemandRestraint | None = None
+    recycling: Recycling | None = None
     description: str = ""
 
 

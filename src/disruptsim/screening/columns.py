@@ -110,16 +110,22 @@ def numbers(values: pa.Array, position: Position, column: str, optional: bool) -
         text = pc.utf8_trim_whitespace(_as_text(values))
         missing = pc.or_kleene(pc.is_null(text), pc.is_in(text, value_set=pa.array(_MISSING)))
         missing = pc.fill_null(missing, True)
-        valid = pc.fill_null(pc.match_substring_regex(text, _NUMBER), False)
-        bad = pc.invert(valid) if not optional else pc.and_not(pc.invert(valid), missing)
-        if pc.any(bad).as_py():
+        if not optional and pc.any(missing).as_py():
+            row = _first(missing)
+            raise position.error(row, column, "expected a number, found an empty value")
+        try:
+            array = pc.cast(pc.if_else(missing, None, text), pa.float64())
+        except pa.ArrowInvalid:
+            # Only now look for the offending cell (a regular expression is slower than the cast).
+            valid = pc.fill_null(pc.match_substring_regex(text, _NUMBER), False)
+            bad = pc.and_not(pc.invert(valid), missing)
+            if not pc.any(bad).as_py():  # pragma: no cover - Arrow and the pattern disagree
+                raise
             row = _first(bad)
-            found = values[row].as_py()
-            what = "an empty value" if found is None or not str(found).strip() else repr(found)
-            raise position.error(row, column, f"expected a number, found {what}")
-        array = pc.cast(pc.if_else(missing, None, text), pa.float64()).to_numpy(
-            zero_copy_only=False
-        )
+            raise position.error(
+                row, column, f"expected a number, found {values[row].as_py()!r}"
+            ) from None
+        array = array.to_numpy(zero_copy_only=False)
     bad = (array < 0) | np.isinf(array)
     if bad.any():
         row = _first(bad)

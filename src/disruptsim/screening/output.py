@@ -10,21 +10,15 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import Problem, ScenarioError
+from ..safetext import csv_frame
 
 __all__ = ["csv_safe", "table_writer", "write_all"]
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
 
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells cannot be read as formulas by a spreadsheet (``'`` prefix)."""
-    out = frame.copy()
-    for name in out.columns:
-        if out[name].dtype == object or pd.api.types.is_string_dtype(out[name]):
-            out[name] = out[name].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
-            )
-    return out
+    """A copy whose text cells cannot be read as formulas by a spreadsheet (``'`` prefix);
+    :func:`disruptsim.safetext.csv_frame`, the rule of every CSV disruptsim writes."""
+    return csv_frame(frame)
 
 
 def table_writer(frame: pd.DataFrame, target: Path) -> Callable[[Path], None]:

@@ -1,7 +1,7 @@
 """Readers of bilateral trade files: BACI (CSV, compressed CSV, Parquet) and UN Comtrade bulk.
 
 Files are streamed in batches with pyarrow and reduced at once to compact arrays (year,
-exporter, importer, HS6, value, tonnes), so memory grows with the rows kept (about 30 bytes
+exporter, importer, HS6, value, tonnes), so memory grows with the rows kept (26 bytes
 a row), never with the text of the file. Every malformed row is an error naming the file,
 the line (for Parquet: the row) and the column; see ``docs/screening.md``.
 """
@@ -92,12 +92,12 @@ def _baci_batches(
     header = header_of(path, file)
     check_header(file, header, BACI_COLUMNS[:5])
     # q as text: BACI writes a missing quantity as a space-padded "NA", which Arrow's number
-    # parser refuses. Text in t, i, j or v stops the reader; the line is then located.
+    # parser refuses. Text in t, i, j, k or v stops the reader; the line is then located.
     types = {
         "t": pa.int32(),
         "i": pa.int32(),
         "j": pa.int32(),
-        "k": pa.string(),
+        "k": pa.int32(),  # leading zeros are not significant once a number
         "v": pa.float64(),
         "q": pa.string(),
     }

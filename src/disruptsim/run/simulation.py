@@ -200,6 +200,18 @@ def simulate(
     if isinstance(scenario, str | Path):
         from ..scenario import load_scenario
 
+        try:
+            is_file = Path(scenario).is_file()
+        except (OSError, ValueError):  # a name too long, or with a NUL byte
+            is_file = False
+        if not is_file:
+            shown = str(scenario)
+            shown = shown if len(shown) <= 80 else shown[:77] + "..."
+            raise ArgumentError(
+                "scenario",
+                "scenario must be a Scenario (disruptsim.load_scenario) or the path of a "
+                f"scenario file; there is no file {shown!r}",
+            )
         scenario = load_scenario(scenario)
     elif not isinstance(scenario, Scenario):
         raise ArgumentError(

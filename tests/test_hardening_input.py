@@ -256,7 +256,7 @@ def test_api_arguments_are_type_checked(write_yaml, arguments, argument):
 
 def test_api_scenario_must_be_a_scenario(write_yaml):
     with pytest.raises(ArgumentError, match="load_scenario"):
-        ds.simulate(scenario_text(), runs=5)
+        ds.simulate({"name": "a mapping is not loaded"}, runs=5)
 
 
 def test_api_accepts_numpy_integers(write_yaml):

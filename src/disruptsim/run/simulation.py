@@ -197,6 +197,12 @@ def simulate(
     >>> result = ds.simulate(sc, runs=1000, seed=1)  # doctest: +SKIP
     >>> result.runs("baseline").query("product == 'system'").total_cost.mean()  # doctest: +SKIP
     """
+    if isinstance(scenario, str) and "\n" in scenario:
+        raise ArgumentError(
+            "scenario",
+            "scenario must be a Scenario (disruptsim.load_scenario) or the path of a scenario "
+            "file, got a string of several lines (YAML text?): write it to a file first",
+        )
     if isinstance(scenario, str | Path):
         from ..scenario import load_scenario
 

@@ -9,9 +9,9 @@ turns in alternating order so that a change in the machine's load hits both alik
 figure is the ratio of the medians of the wall times (and of the CPU times): frozen / new,
 so above 1 means the current kernel is faster (throughput new / frozen).
 
-Before timing, both kernels' per-run metrics and daily sums are compared on the first
-batch; the script exits 1 if they are not bit-identical (they must be, on scenarios that
-use no lever the frozen kernel lacks).
+Before timing, both kernels' per-run metrics (those both have, by name) and daily sums are
+compared on the first batch; the script exits 1 if they are not bit-identical (they must be,
+on scenarios that use no lever the frozen kernel lacks).
 
     python benchmarks/bench_kernel_vs_frozen.py --quick    # ~1 minute
     python benchmarks/bench_kernel_vs_frozen.py            # ~5 minutes
@@ -30,8 +30,10 @@ from typing import Any
 
 import _common
 import numpy as np
+from frozen.kernel_v0 import METRICS as FROZEN_METRICS
 from frozen.kernel_v0 import run_strategy_batch_v0
 
+from disruptsim.conventions import METRICS
 from disruptsim.run import bench, engine
 from disruptsim.scenario import load_scenario
 from disruptsim.synthetic import synthetic_scenario
@@ -68,6 +70,15 @@ def new_kernel(model, events, success, n_trace):
     return out.metrics, out.sum_gap, out.sum_short, out.sum_stock_deficit
 
 
+def _common_metrics(outputs: list[tuple], names: list[tuple[str, ...]]) -> list[tuple]:
+    """The outputs with their metrics restricted to the metrics every kernel has, by name."""
+    common = [m for m in names[0] if all(m in n for n in names[1:])]
+    return [
+        (out[0][..., [n.index(m) for m in common]], *out[1:])
+        for out, n in zip(outputs, names, strict=True)
+    ]
+
+
 def _time(fn: Callable, model, batches) -> tuple[float, float]:
     t0, c0 = time.perf_counter(), time.process_time()
     for events, success in batches:
@@ -81,6 +92,7 @@ def compare(
     repeats: int,
     kernels: dict[str, Callable] | None = None,
     batch_runs: int = engine.DEFAULT_BATCH_RUNS,
+    metric_names: dict[str, tuple[str, ...]] | None = None,
 ) -> dict[str, Any]:
     """Time two batch functions on the same batches; check they agree bit for bit.
 
@@ -93,6 +105,9 @@ def compare(
     kernels : dict, optional
         Two named callables ``f(model, events, success, n_trace)`` returning
         ``(metrics, sum_gap, sum_short, sum_stock_deficit)``; default new vs frozen.
+    metric_names : dict, optional
+        The metric names of each kernel's output (default: the frozen kernel's and
+        the registry's); the agreement is checked on the metrics both have.
 
     Returns
     -------
@@ -103,9 +118,12 @@ def compare(
     """
     kernels = kernels or {"frozen": run_strategy_batch_v0, "new": new_kernel}
     names = list(kernels)
+    metric_names = metric_names or {"frozen": FROZEN_METRICS, "new": METRICS}
     model = plan.models["baseline"]
     batches = [bench.sample(plan, r0, r1) for r0, r1 in engine.batch_bounds(runs, batch_runs)]
     outputs = [kernels[n](model, *batches[0], 0) for n in names]  # also compiles
+    if all(n in metric_names for n in names):
+        outputs = _common_metrics(outputs, [metric_names[n] for n in names])
     identical = all(np.array_equal(a, b, equal_nan=True) for a, b in zip(*outputs, strict=True))
     wall: dict[str, list[float]] = {n: [] for n in names}
     cpu: dict[str, list[float]] = {n: [] for n in names}

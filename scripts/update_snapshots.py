@@ -58,11 +58,18 @@ SNAPSHOT_COLUMNS = (
 
 
 def snapshot_table(result: ds.SimulationResult) -> pd.DataFrame:
-    """The stored part of ``result.summary()``."""
+    """The stored part of ``result.summary()``, in a fixed row order: strategies in the
+    scenario's order, each with its final products and then the system (the summary
+    itself is ranked, and a ranking may change with the numbers)."""
     summary = result.summary()
     missing = [c for c in SNAPSHOT_COLUMNS if c not in summary.columns]
     if missing:
         raise KeyError(f"summary() has no column(s) {missing}; update SNAPSHOT_COLUMNS")
+    products = [*result.final_products(), "system"]
+    order = summary["strategy"].map(list(result.strategies).index) * len(products) + summary[
+        "product"
+    ].map(products.index)
+    summary = summary.iloc[order.argsort(kind="stable")]
     return summary.loc[:, list(SNAPSHOT_COLUMNS)].reset_index(drop=True)
 
 

@@ -61,7 +61,7 @@ def test_validate_invalid_file_lists_problems_on_stderr_and_exits_2(write_yaml):
         f"{path}:6:5: products.part.colour: unknown key 'colour'; expected one of: 'unit', "
         "'unit_value', 'final_demand_per_day', 'shortage_cost_per_unit', 'holding_cost_rate', "
         "'sources', 'inputs', 'stockpile', 'diversification', 'substitution', 'reshoring', "
-        "'description'",
+        "'demand_restraint', 'recycling', 'description'",
         f"{path}:8:5: products.part.sources: shares of the sources sum to 0.9, expected 1 "
         "(CHN: 0.7, domestic: 0.2)",
         f"{path}: invalid (2 problems)",

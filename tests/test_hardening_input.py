@@ -161,6 +161,8 @@ def test_severity_given_as_a_percentage_gets_a_hint(write_yaml):
     assert message.endswith("if it is a percentage, give it as 0.8")
     (message,) = problems(write_yaml, severity="{dist: uniform, low: 10, high: 40}")
     assert "divide them by 100" in message
+    (message,) = problems(write_yaml, severity=1.2)  # above 100%, not a percentage
+    assert message == "expected a fraction of supply lost in [0, 1], found 1.2"
 
 
 def test_shock_severity_above_one_is_refused(write_yaml):
@@ -254,7 +256,7 @@ def test_api_arguments_are_type_checked(write_yaml, arguments, argument):
 
 def test_api_scenario_must_be_a_scenario(write_yaml):
     with pytest.raises(ArgumentError, match="load_scenario"):
-        ds.simulate(scenario_text(), runs=5)
+        ds.simulate({"name": "a mapping is not loaded"}, runs=5)
 
 
 def test_api_accepts_numpy_integers(write_yaml):
@@ -347,3 +349,9 @@ def test_limits_leave_shipped_scenarios_far_below(tmp_path):
 def test_bounds_are_finite_and_consistent():
     assert bounds.MAX_HORIZON_DAYS <= bounds.MAX_DAYS < 2**62 / 3
     assert math.isfinite(bounds.MAX_EUROS**2 * 1e9)  # a variance over a billion runs
+
+
+def test_api_scenario_path_that_is_no_file_names_it(tmp_path):
+    missing = tmp_path / "missing.yaml"
+    with pytest.raises(ArgumentError, match="there is no file"):
+        ds.simulate(missing, runs=5)

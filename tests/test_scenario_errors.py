@@ -476,3 +476,52 @@ def test_problem_format_and_error_pickles():
     assert isinstance(error, ValueError)
     copy = pickle.loads(pickle.dumps(error))
     assert copy.problems == error.problems and str(copy) == str(error)
+
+
+@pytest.mark.parametrize(
+    ("restraint", "expected"),
+    [
+        ({"max_share": 0.1}, "expected exactly one of unit_cost"),
+        ({"max_share": 0.1, "unit_cost": 1.0, "unit_cost_relative": 0.1}, "exactly one of"),
+        (
+            {"max_share": 0.1, "unit_cost": 5000.0},
+            r"below the shortage cost per unit \(300\), found 5000",
+        ),
+        ({"max_share": 0.1, "unit_cost_relative": 3.0}, "below the shortage cost per unit"),
+    ],
+)
+def test_demand_restraint_errors(restraint, expected):
+    """Demand restraint needs one unit cost, below the product's shortage cost."""
+    data = {
+        "name": "r",
+        "horizon_days": 10,
+        "products": {
+            "x": {
+                "unit": "t",
+                "unit_value": 100.0,
+                "final_demand_per_day": 1.0,
+                "sources": {"CHN": 1.0},
+                "demand_restraint": restraint,
+            }
+        },
+    }
+    with pytest.raises(ds.ScenarioError, match=expected) as info:
+        ds.load_scenario(data)
+    assert "products.x.demand_restraint" in str(info.value)
+
+
+def test_demand_restraint_needs_final_demand():
+    data = {
+        "name": "r",
+        "horizon_days": 10,
+        "products": {
+            "x": {
+                "unit": "t",
+                "unit_value": 1.0,
+                "sources": {"CHN": 1.0},
+                "demand_restraint": {"max_share": 0.1, "unit_cost": 0.1},
+            }
+        },
+    }
+    with pytest.raises(ds.ScenarioError, match="final_demand_per_day > 0"):
+        ds.load_scenario(data)

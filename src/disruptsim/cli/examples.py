@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from ..conventions import EXIT_INPUT
+from ..safetext import terminal_markup
 from .errors import reports_errors
 
 __all__ = ["examples"]
@@ -53,11 +53,12 @@ def examples(
         if names:
             typer.echo("naming scenarios needs --copy DIR", err=True)
             raise typer.Exit(EXIT_INPUT)
-        console.print(f"Shipped scenarios ({escape(str(shipped.directory()))}):")
+        console.print(f"Shipped scenarios ({terminal_markup(str(shipped.directory()))}):")
         for name in known:
             about = load_scenario(shipped.path(name)).description
             console.print(
-                f"  [bold]{escape(name)}[/bold]" + (f": {escape(about)}" if about else "")
+                f"  [bold]{terminal_markup(name)}[/bold]"
+                + (f": {terminal_markup(about)}" if about else "")
             )
         console.print("Copy them with: disruptsim examples --copy DIR")
         return
@@ -67,7 +68,9 @@ def examples(
         typer.echo(str(error), err=True)
         raise typer.Exit(EXIT_INPUT) from None
     for file in written:
-        console.print(f"wrote {escape(str(file))}")
+        console.print(f"wrote {terminal_markup(str(file))}")
     kept = len(names or known) - len(written)
     if kept:
-        console.print(f"{kept} already in {escape(str(copy))} with the same content (left as is)")
+        console.print(
+            f"{kept} already in {terminal_markup(str(copy))} with the same content (left as is)"
+        )

@@ -99,7 +99,7 @@ def strategy_table(
     ``width`` columns (see :func:`disruptsim.report.table.rich_table`)."""
     from ..report.table import rich_table
 
-    what = "whole value chain" if product == SYSTEM else product
+    what = "whole value chain" if product == SYSTEM else terminal_markup(product)
     return rich_table(
         summary,
         baseline=result.baseline,

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from ..errors import Problem, ScenarioError
+from ..safetext import terminal_markup
 from .errors import reports_errors
 
 __all__ = ["draft_command", "screen_command"]
@@ -57,7 +58,6 @@ _SHOWN = (
 
 def _print_table(table, top: int) -> None:
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
     console = Console(highlight=False, soft_wrap=True)
@@ -83,7 +83,7 @@ def _print_table(table, top: int) -> None:
                 if isinstance(value, bool) or name.startswith("flag")
                 else fmt.format(value)
             )
-            cells.append(escape(text))
+            cells.append(terminal_markup(text))  # names from trade files
         out.add_row(*cells)
     console.print(out)
 

@@ -270,8 +270,9 @@ def _quiet_stretch(m, stock, phi, acc_stock, tr_phi, tr_stock, traced, snap_day,
     for i in range(P):
         out[i, M_PREMIUM] += m.quiet_premium[t1, i] - m.quiet_premium[t, i]
         out[i, M_OPEX] += m.quiet_opex[t1, i] - m.quiet_opex[t, i]
-        out[i, M_RECYCLED] += m.quiet_recycled[t1, i] - m.quiet_recycled[t, i]
-        out[i, M_RC_OPEX] += m.quiet_rc_opex[t1, i] - m.quiet_rc_opex[t, i]
+        if m.rc_count > 0:
+            out[i, M_RECYCLED] += m.quiet_recycled[t1, i] - m.quiet_recycled[t, i]
+            out[i, M_RC_OPEX] += m.quiet_rc_opex[t1, i] - m.quiet_rc_opex[t, i]
         phi[i] = 1.0
         target = m.stock_target[i]
         if stock[i] < target:
@@ -342,8 +343,9 @@ def _baseline_supply(m, phi, act_h, act_sev, act_prof, out, i, t, na, rho):
         s_end = m.src_ptr[i]  # skip the sources: quiet-day costs instead
         out[i, M_PREMIUM] += m.quiet_premium[t + 1, i] - m.quiet_premium[t, i]
         out[i, M_OPEX] += m.quiet_opex[t + 1, i] - m.quiet_opex[t, i]
-        out[i, M_RECYCLED] += m.quiet_recycled[t + 1, i] - m.quiet_recycled[t, i]
-        out[i, M_RC_OPEX] += m.quiet_rc_opex[t + 1, i] - m.quiet_rc_opex[t, i]
+        if m.rc_count > 0:
+            out[i, M_RECYCLED] += m.quiet_recycled[t + 1, i] - m.quiet_recycled[t, i]
+            out[i, M_RC_OPEX] += m.quiet_rc_opex[t + 1, i] - m.quiet_rc_opex[t, i]
     for s in range(m.src_ptr[i], s_end):
         w = m.src_share[s]
         if s == m.resh_from[i]:
@@ -373,7 +375,9 @@ def _baseline_supply(m, phi, act_h, act_sev, act_prof, out, i, t, na, rho):
         else:
             premium += w * x * m.src_premium[s]
     if not untouched:
-        rc = m.rc_frac[t, i]
+        rc = 0.0
+        if m.rc_count > 0:
+            rc = m.rc_frac[t, i]
         recycled = 0.0
         if rc > 0.0:  # recycling displaces every source pro rata; home hazards only
             x_rc = 1.0

@@ -188,7 +188,7 @@ def _severity_issues(path: KeyPath, dist: Any) -> list[Issue]:
         return []
     if isinstance(dist, Fixed):
         found = format_number(dist.value)
-        if 1.0 < dist.value <= 100.0:
+        if 2.0 <= dist.value <= 100.0:
             return [
                 (
                     path,
@@ -198,7 +198,7 @@ def _severity_issues(path: KeyPath, dist: Any) -> list[Issue]:
             ]
         return [(path, f"expected a fraction of supply lost in [0, 1], found {found}")]
     hint = ""
-    if low >= 0.0 and high <= 100.0:
+    if low >= 0.0 and 2.0 <= high <= 100.0:
         hint = "; if these are percentages, divide them by 100"
     return [
         (

@@ -100,6 +100,7 @@ def too_slow_or_remote(args: list[str]) -> str | None:
 def scratch_dir(tmp_path: Path) -> Path:
     """A working directory that looks like the repository root for reading scenarios."""
     (tmp_path / "scenarios").symlink_to(ROOT / "scenarios", target_is_directory=True)
+    (tmp_path / "exercises").symlink_to(ROOT / "exercises", target_is_directory=True)
     (tmp_path / "docs" / "figures").mkdir(parents=True)
     return tmp_path
 

@@ -256,7 +256,7 @@ def test_api_arguments_are_type_checked(write_yaml, arguments, argument):
 
 def test_api_scenario_must_be_a_scenario(write_yaml):
     with pytest.raises(ArgumentError, match="load_scenario"):
-        ds.simulate(scenario_text(), runs=5)
+        ds.simulate({"name": "a mapping is not loaded"}, runs=5)
 
 
 def test_api_accepts_numpy_integers(write_yaml):
@@ -349,3 +349,9 @@ def test_limits_leave_shipped_scenarios_far_below(tmp_path):
 def test_bounds_are_finite_and_consistent():
     assert bounds.MAX_HORIZON_DAYS <= bounds.MAX_DAYS < 2**62 / 3
     assert math.isfinite(bounds.MAX_EUROS**2 * 1e9)  # a variance over a billion runs
+
+
+def test_api_scenario_path_that_is_no_file_names_it(tmp_path):
+    missing = tmp_path / "missing.yaml"
+    with pytest.raises(ArgumentError, match="there is no file"):
+        ds.simulate(missing, runs=5)

@@ -325,17 +325,18 @@ def test_kernel_and_reference_agree(data, seed, runs):
 
 
 COVERAGE = {
-    "disrupted": (("disrupted",), 0.35),
-    "shortage": (("shortage_days",), 0.35),
-    "stock released": (("stock_released_units",), 0.14),
-    "reactive supply": (("diversified_units", "substituted_units"), 0.15),
-    "demand restrained": (("restrained_units",), 0.25),
-    "recycled": (("recycled_units",), 0.08),
+    "disrupted": (("disrupted",), 0.3),
+    "shortage": (("shortage_days",), 0.25),
+    "stock released": (("stock_released_units",), 0.07),
+    "reactive supply": (("diversified_units", "substituted_units"), 0.1),
+    "demand restrained": (("restrained_units",), 0.05),
+    "recycled": (("recycled_units",), 0.2),
 }
 """What a share of the examples must exercise: label -> (metrics of which one is > 0 in some
 product, floor of the share). The floors sit at about half of what the fixed sample gives
-(measured, 80 examples: disrupted 76%, shortage 75%, stock released 29%, reactive
-supply 31%, demand restrained 50%, recycled 18%)."""
+(measured, 80 examples: disrupted 54%, shortage 45%, stock released 14%, reactive supply 20%,
+demand restrained 10%, recycled 56%); a change of the generator changes the sample, so the
+floors leave room, but a generator that stops exercising one of these fails."""
 
 
 def coverage_sample(examples: int = 80) -> dict[str, float]:

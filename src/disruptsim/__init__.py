@@ -21,6 +21,7 @@ _LAZY = {
     "draft_scenario": ("disruptsim.screening", "draft_scenario"),
     "load_situation": ("disruptsim.model.situation", "load_situation"),
     "Situation": ("disruptsim.model.situation", "Situation"),
+    "Exercise": ("disruptsim.exercise", "Exercise"),
     "sweep": ("disruptsim.design", "sweep"),
     "size": ("disruptsim.design", "size"),
     "sensitivity": ("disruptsim.design", "sensitivity"),
@@ -29,6 +30,7 @@ _LAZY = {
 
 if TYPE_CHECKING:  # pragma: no cover
     from .design import DesignError, sensitivity, size, sweep
+    from .exercise import Exercise
     from .model.situation import Situation, load_situation
     from .results.result import SimulationResult
     from .run.distributed import BackendError
@@ -58,6 +60,7 @@ def __dir__():
 __all__ = [
     "BackendError",
     "DesignError",
+    "Exercise",
     "Scenario",
     "ScenarioError",
     "SimulationResult",

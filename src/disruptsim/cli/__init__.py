@@ -22,7 +22,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import bench, design, examples, run, screening, validate
+from . import bench, design, examples, exercise, run, screening, validate
 from .errors import print_input_error, reports_errors
 
 __all__ = ["app", "main", "print_input_error", "reports_errors"]
@@ -64,6 +64,7 @@ app.command("draft")(screening.draft_command)
 app.command("sweep")(design.sweep)
 app.command("size")(design.size)
 app.command("sensitivity")(design.sensitivity)
+app.command("exercise")(reports_errors(exercise.exercise_command))
 
 
 def main(argv: list[str] | None = None) -> None:

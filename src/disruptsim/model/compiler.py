@@ -81,6 +81,7 @@ class KernelModel(NamedTuple):
     rs_ramp: np.ndarray  # f8[P]
     rs_max: np.ndarray  # f8[P], share of final demand (0: no restraint)
     rs_unit_cost: np.ndarray  # f8[P], euros per unit of final demand forgone
+    rc_count: int  # products with recycling (0: the kernel skips it)
     rc_frac: np.ndarray  # f8[T, P], recycling capacity, share of requirement
     rc_premium: np.ndarray  # f8[P], per recycled unit, fraction of unit_value
     rc_capex: np.ndarray  # f8[P]
@@ -477,6 +478,7 @@ def compile_strategy(
         in_amount=np.array([a for _, a in ins], dtype=f8),
         dom_share=np.ascontiguousarray(dom_share),
         **restraint_arrays(products, T),
+        rc_count=len(recycles),
         rc_frac=np.ascontiguousarray(rc_frac),
         rc_premium=rc_premium,
         rc_capex=np.array([p.recycling.capex if p.recycling else 0.0 for p in products]),

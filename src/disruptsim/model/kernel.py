@@ -368,8 +368,9 @@ def _quiet_stretch(m, stock, phi, acc_stock, tr_phi, tr_stock, traced, snap_day,
     for i in range(P):
         out[i, M_PREMIUM] += m.quiet_premium[t1, i] - m.quiet_premium[t, i]
         out[i, M_OPEX] += m.quiet_opex[t1, i] - m.quiet_opex[t, i]
-        out[i, M_RECYCLED] += m.quiet_recycled[t1, i] - m.quiet_recycled[t, i]
-        out[i, M_RC_OPEX] += m.quiet_rc_opex[t1, i] - m.quiet_rc_opex[t, i]
+        if m.rc_count > 0:
+            out[i, M_RECYCLED] += m.quiet_recycled[t1, i] - m.quiet_recycled[t, i]
+            out[i, M_RC_OPEX] += m.quiet_rc_opex[t1, i] - m.quiet_rc_opex[t, i]
         phi[i] = 1.0
         target = m.stock_target[i]
         if stock[i] < target:

@@ -197,9 +197,27 @@ def simulate(
     >>> result = ds.simulate(sc, runs=1000, seed=1)  # doctest: +SKIP
     >>> result.runs("baseline").query("product == 'system'").total_cost.mean()  # doctest: +SKIP
     """
+    if isinstance(scenario, str) and "\n" in scenario:
+        raise ArgumentError(
+            "scenario",
+            "scenario must be a Scenario (disruptsim.load_scenario) or the path of a scenario "
+            "file, got a string of several lines (YAML text?): write it to a file first",
+        )
     if isinstance(scenario, str | Path):
         from ..scenario import load_scenario
 
+        try:
+            is_file = Path(scenario).is_file()
+        except (OSError, ValueError):  # a name too long, or with a NUL byte
+            is_file = False
+        if not is_file:
+            shown = str(scenario)
+            shown = shown if len(shown) <= 80 else shown[:77] + "..."
+            raise ArgumentError(
+                "scenario",
+                "scenario must be a Scenario (disruptsim.load_scenario) or the path of a "
+                f"scenario file; there is no file {shown!r}",
+            )
         scenario = load_scenario(scenario)
     elif not isinstance(scenario, Scenario):
         raise ArgumentError(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,8 +70,14 @@ def _grid(values: Mapping[str, Sequence[Any]]) -> list[tuple[Any, ...]]:
     return list(itertools.product(*values.values()))
 
 
+MAX_VARIANTS = 10_000
+"""Most variants (combinations of values) one sweep simulates: a larger grid is refused
+before anything runs (each variant simulates every strategy)."""
+
+
 def check_values(values: Mapping[str, Any]) -> dict[str, list[float]]:
-    """Values of a sweep as lists of finite numbers (DesignError otherwise)."""
+    """Values of a sweep as lists of distinct finite numbers, at most
+    :data:`MAX_VARIANTS` combinations (DesignError otherwise)."""
     if not isinstance(values, Mapping) or not values:
         raise DesignError("expected a mapping {PATH: [values, ...]} with at least one path")
     out = {}
@@ -88,6 +95,17 @@ def check_values(values: Mapping[str, Any]) -> dict[str, list[float]]:
             ):
                 raise DesignError(f"{path}: expected finite numbers, found {v!r}")
         out[path] = [float(v) for v in vals]
+        repeated = sorted(v for v, n in Counter(out[path]).items() if n > 1)
+        if repeated:
+            raise DesignError(
+                f"{path}: expected distinct values, found {repeated[0]:g} more than once"
+            )
+    variants = math.prod(len(v) for v in out.values())
+    if variants > MAX_VARIANTS:
+        raise DesignError(
+            f"the grid has {variants:,} variants (every combination of the values); "
+            f"the limit is {MAX_VARIANTS:,}: give fewer values"
+        )
     return out
 
 

@@ -27,7 +27,7 @@ from ..scenario.model import Scenario
 from .outcomes import best_strategy, outcome_columns
 from .page import escape, figure_html, figure_png, page, table_html, write_atomic
 from .paths import DesignError, ParameterPath, parse_path, variant
-from .study import StudyRuns, run_variants
+from .study import StudyRuns, check_variant_count, run_variants
 
 __all__ = ["SweepResult", "sweep"]
 
@@ -70,14 +70,9 @@ def _grid(values: Mapping[str, Sequence[Any]]) -> list[tuple[Any, ...]]:
     return list(itertools.product(*values.values()))
 
 
-MAX_VARIANTS = 10_000
-"""Most variants (combinations of values) one sweep simulates: a larger grid is refused
-before anything runs (each variant simulates every strategy)."""
-
-
 def check_values(values: Mapping[str, Any]) -> dict[str, list[float]]:
     """Values of a sweep as lists of distinct finite numbers, at most
-    :data:`MAX_VARIANTS` combinations (DesignError otherwise)."""
+    :data:`~disruptsim.design.study.MAX_VARIANTS` combinations (DesignError otherwise)."""
     if not isinstance(values, Mapping) or not values:
         raise DesignError("expected a mapping {PATH: [values, ...]} with at least one path")
     out = {}
@@ -100,12 +95,7 @@ def check_values(values: Mapping[str, Any]) -> dict[str, list[float]]:
             raise DesignError(
                 f"{path}: expected distinct values, found {repeated[0]:g} more than once"
             )
-    variants = math.prod(len(v) for v in out.values())
-    if variants > MAX_VARIANTS:
-        raise DesignError(
-            f"the grid has {variants:,} variants (every combination of the values); "
-            f"the limit is {MAX_VARIANTS:,}: give fewer values"
-        )
+    check_variant_count(math.prod(len(v) for v in out.values()), "every combination of the values")
     return out
 
 

@@ -4,8 +4,9 @@ Hypothesis builds situations for the shipped ``scenarios/solar-pv.yaml`` that ar
 the situation format's shape (right keys and types), with values anywhere: days before,
 on and far beyond the horizon, extreme floats for severities, stocks, multipliers and
 recovery days (the same extremes as ``tests/test_fuzz.py``). Each is either refused at
-load with a :class:`ScenarioError` or simulates without an exception to finite costs and
-no infinite value anywhere. The default run tries 30 situations; the slow one tries
+load with a :class:`ScenarioError`, or is within the documented bounds (severities in
+[0, 1], ends and recoveries at most ``MAX_DAYS``) and simulates without an exception to
+finite costs and no infinite value anywhere. The default run tries 30 situations; the slow one tries
 ``FUZZ_EXAMPLES`` (default 300) and prints how many were refused and simulated.
 """
 
@@ -23,6 +24,7 @@ from test_fuzz import COSTS, FUZZ_SETTINGS, numbers
 
 import disruptsim as ds
 from disruptsim.errors import ScenarioError
+from disruptsim.scenario.bounds import MAX_DAYS
 
 SCENARIO = ds.load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "solar-pv.yaml")
 T = SCENARIO.horizon_days
@@ -30,9 +32,13 @@ PRODUCTS = list(SCENARIO.baseline.products)
 HAZARDS = [h.name for h in SCENARIO.baseline.hazards]
 
 
+EXTREME_DAYS = [MAX_DAYS, MAX_DAYS + 1, 2**31, 2**63 - 1, 2**63, 2**64, 10**20, 10**30]
+
+
 def day(wild: bool) -> st.SearchStrategy[int]:
     plain = st.integers(0, T + 10)
-    return st.one_of(*[plain] * 6, *[st.integers(0, 10**30)] * wild)
+    extreme = st.one_of(st.sampled_from(EXTREME_DAYS), st.integers(0, 10**30))
+    return st.one_of(*[plain] * 6, *[extreme] * wild)
 
 
 @st.composite
@@ -82,6 +88,10 @@ def check(data: dict) -> str:
         situation = ds.load_situation(data, SCENARIO)
     except ScenarioError:
         return "refused"
+    for e in situation.events:  # within the documented bounds (docs/scenario-reference.md)
+        assert e["severity"] is None or 0.0 <= e["severity"] <= 1.0, e
+        assert e["ends_day"] is None or e["ends_day"] <= MAX_DAYS, e
+        assert e.get("recovery_days") is None or e["recovery_days"] <= MAX_DAYS, e
     result = ds.simulate(SCENARIO, runs=4, seed=1, threads=1, situation=situation)
     for name in result.strategies:
         runs = result.runs(name)

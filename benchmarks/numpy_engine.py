@@ -255,7 +255,15 @@ class NumpyOutput:
 def run_batch_numpy(
     model: CompiledModel, events: EventBatch, success: np.ndarray, layout: Layout | None = None
 ) -> NumpyOutput:
-    """Simulate a batch of runs of one strategy (the kernel's dynamics, in NumPy)."""
+    """Simulate a batch of runs of one strategy (the kernel's dynamics, in NumPy).
+
+    The NumPy engine is a benchmark comparison of the first four levers: a model using demand
+    restraint or recycling is refused rather than simulated without them.
+    """
+    if model.arrays.rs_count > 0 or np.any(model.arrays.rc_frac):
+        raise NotImplementedError(
+            "the NumPy engine of the benchmarks has no demand restraint or recycling"
+        )
     lay = layout if layout is not None else Layout.build(model)
     m, p = model.arrays, lay.p
     T, P = lay.T, lay.P
@@ -457,11 +465,10 @@ def run_batch_numpy(
     _finalise(rows, first.T, first_short.T, last_short.T)
     out[:, lay.order] = rows
     sysrow = out[:, P]
-    sysrow[:, K.M_SHORTAGE_COST : K.M_TOTAL] = out[:, :P, K.M_SHORTAGE_COST : K.M_TOTAL].sum(axis=1)
+    sysrow[:, K.COST_INDEX] = out[:, :P][:, :, K.COST_INDEX].sum(axis=1)
     sysrow[:, K.M_SHORT_DAYS] = sys_short_days
     sysrow[:, K.M_MIN_FULFIL] = sys_min
-    for k in (K.M_UNMET, K.M_MIN_STOCK, K.M_DIV_UNITS, K.M_SUB_UNITS, K.M_RELEASED):
-        sysrow[:, k] = np.nan
+    sysrow[:, K.UNIT_INDEX] = np.nan
     _finalise(
         out[:, P : P + 1], sys_first[:, None], sys_first_short[:, None], sys_last_short[:, None]
     )
@@ -476,7 +483,7 @@ def _finalise(
     out: np.ndarray, f: np.ndarray, first_short: np.ndarray, last_short: np.ndarray
 ) -> None:
     """Totals and timing metrics of rows ``out[n, rows, M]`` (``f`` etc. are ``[n, rows]``)."""
-    out[..., K.M_MITIGATION] = out[..., K.M_HOLDING : K.M_OPEX + 1].sum(axis=-1)
+    out[..., K.M_MITIGATION] = out[..., K.COST_PART_INDEX].sum(axis=-1)
     out[..., K.M_TOTAL] = out[..., K.M_SHORTAGE_COST] + out[..., K.M_MITIGATION]
     disrupted = f >= 0
     shortage = first_short >= 0

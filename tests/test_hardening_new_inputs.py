@@ -157,6 +157,16 @@ def test_exercise_file_not_a_mapping_names_its_keys(tmp_path):
     assert "with name, scenario, seed, turn_days, turns and objectives" in str(info.value)
 
 
+def test_exercise_out_on_a_file_says_cannot_write(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("mine\n")
+    shipped = ROOT / "exercises" / "antibiotics-api.yaml"
+    result = runner.invoke(cli.app, ["exercise", str(shipped), "--out", str(blocker)])
+    assert result.exit_code == 2
+    assert f"{blocker}: cannot write" in result.output and "cannot read" not in result.output
+    assert blocker.read_text() == "mine\n"
+
+
 # -- trade files -----------------------------------------------------------------------------
 
 HEADER = "t,i,j,k,v,q\n"

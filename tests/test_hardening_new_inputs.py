@@ -273,3 +273,11 @@ def test_sweep_csv_and_terminal_text_neutralised(tmp_path):
     assert "\x1b" not in result.output
     cells = (out / "sweep.csv").read_text()
     assert "'=HYPERLINK(1)" in cells and ",=HYPERLINK" not in cells
+
+
+def test_top_level_study_functions_survive_a_submodule_import():
+    import importlib
+
+    importlib.import_module("disruptsim.design.sweep")  # rebinds disruptsim.design.sweep
+    importlib.import_module("disruptsim.design.sensitivity")
+    assert callable(ds.sweep) and callable(ds.sensitivity) and callable(ds.size)

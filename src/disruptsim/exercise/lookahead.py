@@ -92,7 +92,7 @@ class OptionOutcome:
     cost_difference: mx.Estimate | None
     unmet_difference: mx.Estimate | None
     shortage_difference: mx.Estimate | None
-    fan: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    fan: dict[str, dict[str, list[float]]] = field(default_factory=dict, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data (for the journal and the console)."""
@@ -141,6 +141,10 @@ class LookAhead:
     fan_days: np.ndarray
     final_products: tuple[str, ...]
     digest: str
+
+    def __repr__(self) -> str:
+        names = ", ".join(o.name for o in self.options)
+        return f"<LookAhead day {self.day}: {self.runs:,d} futures, seed {self.seed}; options: {names}>"
 
     def table(self):
         """One row per option: P(shortage), expected cost, unmet units, time-to-recover and

@@ -22,9 +22,11 @@ _LAZY = {
     "load_situation": ("disruptsim.model.situation", "load_situation"),
     "Situation": ("disruptsim.model.situation", "Situation"),
     "Exercise": ("disruptsim.exercise", "Exercise"),
-    "sweep": ("disruptsim.design", "sweep"),
-    "size": ("disruptsim.design", "size"),
-    "sensitivity": ("disruptsim.design", "sensitivity"),
+    # the defining modules: ``disruptsim.design.sweep`` is also a submodule's name, and
+    # importing the submodule rebinds the package's attribute to the module
+    "sweep": ("disruptsim.design.sweep", "sweep"),
+    "size": ("disruptsim.design.sizing", "size"),
+    "sensitivity": ("disruptsim.design.sensitivity", "sensitivity"),
     "DesignError": ("disruptsim.design", "DesignError"),
 }
 

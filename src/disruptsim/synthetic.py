@@ -65,14 +65,21 @@ def synthetic_scenario(
         product: dict[str, Any] = {
             "unit": "t",
             "unit_value": float(np.round(rng.uniform(100, 10_000), 2)),
-            "final_demand_per_day": float(np.round(rng.uniform(1, 100), 2)) if (i % 3 == 2 or i == n_products - 1) else 0.0,
+            "final_demand_per_day": float(np.round(rng.uniform(1, 100), 2))
+            if (i % 3 == 2 or i == n_products - 1)
+            else 0.0,
             "sources": sources,
         }
         if DOMESTIC in sources and i > 0:
             ups = rng.choice(i, size=min(int(rng.integers(1, 4)), i), replace=False)
-            product["inputs"] = {names[int(j)]: float(np.round(rng.uniform(0.1, 2.0), 3)) for j in sorted(ups)}
+            product["inputs"] = {
+                names[int(j)]: float(np.round(rng.uniform(0.1, 2.0), 3)) for j in sorted(ups)
+            }
         if rng.random() < 0.3:
-            product["stockpile"] = {"initial_days": float(rng.integers(10, 60)), "refill_days_per_day": 0.05}
+            product["stockpile"] = {
+                "initial_days": float(rng.integers(10, 60)),
+                "refill_days_per_day": 0.05,
+            }
         if rng.random() < 0.3:
             product["diversification"] = {
                 "lag_days": float(rng.integers(30, 180)),
@@ -83,7 +90,12 @@ def synthetic_scenario(
                 "exposure": {str(rng.choice(countries)): 1.0},
             }
         if rng.random() < 0.2:
-            product["substitution"] = {"lag_days": 30.0, "ramp_days": 90.0, "max_share": 0.1, "unit_cost_premium": 0.4}
+            product["substitution"] = {
+                "lag_days": 30.0,
+                "ramp_days": 90.0,
+                "max_share": 0.1,
+                "unit_cost_premium": 0.4,
+            }
         products[name] = product
 
     hazards = [
@@ -119,19 +131,41 @@ def synthetic_scenario(
         alternative = {"USA": 0.5, "JPN": 0.5} if n_countries >= 4 else {countries[0]: 1.0}
         scenario["strategies"] = {
             "baseline": {},
-            "stock_60d": {"products": {n: {"stockpile": {"initial_days": 60.0, "fixed_cost": 1.0e5}} for n in finals}},
+            "stock_60d": {
+                "products": {
+                    n: {"stockpile": {"initial_days": 60.0, "fixed_cost": 1.0e5}} for n in finals
+                }
+            },
             "diversify": {
                 "products": {
-                    n: {"diversification": {"lag_days": 60.0, "ramp_days": 60.0, "max_share": 0.5,
-                                            "unit_cost_premium": 0.15, "success_probability": 0.8,
-                                            "exposure": _replace(products[n].get("diversification", {}).get("exposure", {}), alternative)}}
+                    n: {
+                        "diversification": {
+                            "lag_days": 60.0,
+                            "ramp_days": 60.0,
+                            "max_share": 0.5,
+                            "unit_cost_premium": 0.15,
+                            "success_probability": 0.8,
+                            "exposure": _replace(
+                                products[n].get("diversification", {}).get("exposure", {}),
+                                alternative,
+                            ),
+                        }
+                    }
                     for n in finals
                 }
             },
             "reshore": {
                 "products": {
-                    target: {"reshoring": {"from": top, "share": reshore_share, "build_days": 365.0, "ramp_days": 180.0,
-                                           "capex": 5.0e7, "unit_cost_premium": 0.3}}
+                    target: {
+                        "reshoring": {
+                            "from": top,
+                            "share": reshore_share,
+                            "build_days": 365.0,
+                            "ramp_days": 180.0,
+                            "capex": 5.0e7,
+                            "unit_cost_premium": 0.3,
+                        }
+                    }
                 }
             },
         }

@@ -15,9 +15,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from ..conventions import EXIT_INPUT
+from ..safetext import terminal_markup, terminal_text
 from .errors import reports_errors
 
 __all__ = ["sensitivity", "size", "sweep"]
@@ -53,28 +53,52 @@ def design_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from ..design.paths import DesignError
         from ..errors import ArgumentError
+        from ..results.outdir import OutputExistsError
         from ..run.distributed import BackendError
 
         try:
             return command(*args, **kwargs)
+        except OutputExistsError as error:
+            hint = "; choose another --out or pass --force" if error.force_hint else ""
+            typer.echo(
+                terminal_text(f"disruptsim: {error.filename}: {error.strerror}{hint}"), err=True
+            )
+            raise typer.Exit(EXIT_INPUT) from None
         except (DesignError, ArgumentError, BackendError, FileExistsError) as error:
-            typer.echo(f"disruptsim: {error}", err=True)
+            typer.echo(terminal_text(f"disruptsim: {error}"), err=True)
             raise typer.Exit(EXIT_INPUT) from None
 
     return wrapper
+
+
+def _check_out(out: Path | None, name: str, force: bool) -> None:
+    """Before the study: the two output files may be written (exit 2 otherwise)."""
+    if out is None:
+        return
+    from ..results.outdir import OutputExistsError, check_writable
+
+    for file in (out / f"{name}.csv", out / f"{name}.html"):
+        if file.is_symlink() or (file.exists() and not file.is_file()):
+            raise OutputExistsError(file, "exists and is not a file; it is left untouched")
+        if file.exists() and not force:
+            raise OutputExistsError(file, "exists", force_hint=True)
+        check_writable(file)
 
 
 def _write(out: Path | None, name: str, csv: Any, html: str, force: bool, console: Console) -> None:
     if out is None:
         return
     from ..design.page import write_atomic
+    from ..results.outdir import OutputWriteError
+    from ..safetext import csv_frame
 
-    for file in (out / f"{name}.csv", out / f"{name}.html"):
-        if file.exists() and not force:
-            raise FileExistsError(f"{file} exists; choose another --out or pass --force")
-    write_atomic(out / f"{name}.csv", csv.to_csv(index=False), force=force)
-    write_atomic(out / f"{name}.html", html, force=force)
-    console.print(f"wrote {escape(str(out / name))}.csv and .html")
+    _check_out(out, name, force)  # again: something may have appeared meanwhile
+    for file, text in ((f"{name}.csv", csv_frame(csv).to_csv(index=False)), (f"{name}.html", html)):
+        try:
+            write_atomic(out / file, text, force=force)
+        except OSError as error:
+            raise OutputWriteError(out / file, error.strerror or str(error), error.errno) from None
+    console.print(f"wrote {terminal_markup(out / name)}.csv and .html")
 
 
 def _strategies(text: str | None) -> list[str] | None:
@@ -115,6 +139,7 @@ def sweep(
     from ..scenario import load_scenario
 
     values = values_of(settings)
+    _check_out(out, "sweep", force)
     scenario = load_scenario(file)
     result = run_sweep(
         scenario,
@@ -129,12 +154,14 @@ def sweep(
     for _, row in result.best.iterrows():
         setting = ", ".join(f"{p}={row[p]:g}" for p in result.paths)
         mark = "" if row["separated"] else " (within noise of " + str(row["runner_up"]) + ")"
-        console.print(escape(f"{setting}: best {row['best']}{mark}"))
+        console.print(terminal_markup(f"{setting}: best {row['best']}{mark}"))
     if result.changes.empty:
         console.print("the best strategy does not change")
     for _, c in result.changes.iterrows():
         console.print(
-            escape(f"best changes {c['from_best']} -> {c['to_best']} between {c['between']}")
+            terminal_markup(
+                f"best changes {c['from_best']} -> {c['to_best']} between {c['between']}"
+            )
         )
     _write(out, "sweep", result.frame, render_sweep(result), force, console)
 
@@ -185,6 +212,7 @@ def size(
         if len(vals) != 2:
             raise DesignError(f"--range: expected LOW,HIGH, found {search!r}")
         bounds = (vals[0], vals[1])
+    _check_out(out, "size", force)
     scenario = load_scenario(file)
     if strategy not in scenario.strategies:
         from ..scenario.messages import unknown
@@ -203,7 +231,7 @@ def size(
         scheduler=scheduler,
     )
     console = Console(highlight=False, soft_wrap=True)
-    console.print(escape(result.message))
+    console.print(terminal_markup(result.message))
     _write(out, "size", result.levels, render_sizing(result), force, console)
 
 
@@ -259,6 +287,7 @@ def sensitivity(
         if len(vals) != 2:
             raise DesignError(f"--param {path.strip()}: expected LOW,HIGH, found {text!r}")
         uncertain[path.strip()] = vals
+    _check_out(out, "sensitivity", force)
     scenario = load_scenario(file)
     outputs = tuple(output) if output else ("total_cost", "p_shortage", "ttr_days")
     result = run_sensitivity(
@@ -279,13 +308,13 @@ def sensitivity(
     for o in result.outputs:
         f = result.indices[result.indices.output == o].sort_values("rank")
         ranked = ", ".join(f"{r.parameter} ({getattr(r, key):.3g})" for r in f.itertuples())
-        console.print(escape(f"{o}: {ranked}"))
+        console.print(terminal_markup(f"{o}: {ranked}"))
     for r in result.noise.itertuples():
-        console.print(escape(f"noise share of {r.output}: {r.noise_share:.3g}"))
+        console.print(terminal_markup(f"noise share of {r.output}: {r.noise_share:.3g}"))
     for r in result.flips.itertuples():
         if r.flips:
             console.print(
-                escape(
+                terminal_markup(
                     f"{r.parameter} changes the best strategy in {r.flips} of {r.steps} steps: {r.where}"
                 )
             )

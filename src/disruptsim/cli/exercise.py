@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from ..conventions import EXIT_INPUT
+from ..safetext import terminal_text
 
 REPORT_NAME = "after-action-report.html"
 
@@ -93,7 +94,7 @@ def exercise_command(
                 raise typer.BadParameter("a second argument is only taken after 'replay'")
             _console(Path(target), out, host, port, check, runs)
     except JournalError as error:
-        typer.echo(str(error), err=True)
+        typer.echo(terminal_text(error), err=True)
         raise typer.Exit(EXIT_INPUT) from None
 
 
@@ -128,7 +129,13 @@ def _console(file: Path, out: Path | None, host: str, port: int, check: bool, ru
 
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     folder = out if out is not None else Path("exercise-sessions") / f"{f.name}-{stamp}"
-    folder.mkdir(parents=True, exist_ok=True)
+    from ..results.outdir import OutputWriteError, check_writable
+
+    check_writable(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # e.g. a file of that name
+        raise OutputWriteError(folder, error.strerror or str(error), error.errno) from None
     session = Exercise(spec, folder / f"{f.name}-{stamp}.journal.jsonl")
     try:
         serve(

@@ -30,7 +30,7 @@ from ..scenario.model import Scenario
 from .outcomes import OUTCOMES, best_strategy, estimate, per_run
 from .page import escape, figure_html, figure_png, page, table_html, write_atomic
 from .paths import DesignError, parse_path, variant
-from .study import run_variants
+from .study import check_variant_count, run_variants
 
 __all__ = ["SensitivityResult", "sensitivity"]
 
@@ -182,6 +182,20 @@ def sensitivity(
         from ..scenario.messages import unknown
 
         raise DesignError(unknown("strategy", strategy, scenario.strategy_names))
+    counts = {"trajectories": trajectories, "levels": levels, "samples": samples}
+    for key, value in counts.items():
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 2:
+            raise DesignError(f"{key}: expected a whole number >= 2, found {value!r}")
+    k = len(uncertain)
+    if method == "morris":
+        check_variant_count(trajectories * (k + 1), f"{trajectories} trajectories x {k + 1}")
+    else:
+        if samples & (samples - 1):
+            raise DesignError(
+                f"samples: expected a power of 2 (Sobol's sequence), found {samples}; "
+                f"e.g. {1 << (int(samples).bit_length() - 1)} or {1 << int(samples).bit_length()}"
+            )
+        check_variant_count(samples * (k + 2), f"{samples} samples x {k + 2}")
     paths = [parse_path(scenario, p) for p in uncertain]
     bounds = [parse_distribution(p, spec) for p, spec in uncertain.items()]
     names = [p.text for p in paths]

@@ -41,6 +41,23 @@ class _Arm:
     metrics: np.ndarray
 
 
+MAX_VARIANTS = 10_000
+"""Most variants (parameter sets) one study simulates: a sweep's grid, Morris
+trajectories x (parameters + 1) or Sobol samples x (parameters + 2). A larger study is
+refused before anything runs (each variant simulates every strategy compared)."""
+
+
+def check_variant_count(count: int, what: str) -> None:
+    """Refuse (:class:`~disruptsim.design.paths.DesignError`) a study of more than
+    :data:`MAX_VARIANTS` variants; ``what`` says how the count arises."""
+    from .paths import DesignError
+
+    if count > MAX_VARIANTS:
+        raise DesignError(
+            f"the study has {count:,} variants ({what}); the limit is {MAX_VARIANTS:,}"
+        )
+
+
 def _merge(arm: _Arm, batch: BatchOutput, run_start: int) -> None:
     arm.metrics[run_start : run_start + batch.metrics.shape[0]] = batch.metrics
 

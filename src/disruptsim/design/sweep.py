@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from ..scenario.model import Scenario
 from .outcomes import best_strategy, outcome_columns
 from .page import escape, figure_html, figure_png, page, table_html, write_atomic
 from .paths import DesignError, ParameterPath, parse_path, variant
-from .study import StudyRuns, run_variants
+from .study import StudyRuns, check_variant_count, run_variants
 
 __all__ = ["SweepResult", "sweep"]
 
@@ -70,7 +71,8 @@ def _grid(values: Mapping[str, Sequence[Any]]) -> list[tuple[Any, ...]]:
 
 
 def check_values(values: Mapping[str, Any]) -> dict[str, list[float]]:
-    """Values of a sweep as lists of finite numbers (DesignError otherwise)."""
+    """Values of a sweep as lists of distinct finite numbers, at most
+    :data:`~disruptsim.design.study.MAX_VARIANTS` combinations (DesignError otherwise)."""
     if not isinstance(values, Mapping) or not values:
         raise DesignError("expected a mapping {PATH: [values, ...]} with at least one path")
     out = {}
@@ -88,6 +90,12 @@ def check_values(values: Mapping[str, Any]) -> dict[str, list[float]]:
             ):
                 raise DesignError(f"{path}: expected finite numbers, found {v!r}")
         out[path] = [float(v) for v in vals]
+        repeated = sorted(v for v, n in Counter(out[path]).items() if n > 1)
+        if repeated:
+            raise DesignError(
+                f"{path}: expected distinct values, found {repeated[0]:g} more than once"
+            )
+    check_variant_count(math.prod(len(v) for v in out.values()), "every combination of the values")
     return out
 
 

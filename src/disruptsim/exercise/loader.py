@@ -15,7 +15,9 @@ from pydantic import ValidationError
 
 from ..errors import ScenarioError
 from ..scenario import Scenario, load_scenario
+from ..scenario.bounds import day_issues, magnitude_issues, severity_issues
 from ..scenario.checks import Countries, finite_issues
+from ..scenario.distributions import Fixed
 from ..scenario.loader import Report
 from ..scenario.messages import KeyPath, unknown
 from ..scenario.schema_errors import schema_issues
@@ -89,10 +91,10 @@ def load_exercise(path: str | os.PathLike[str]) -> ExerciseSpec:
     OSError
         If the exercise file cannot be read.
     """
-    document = read_file(path)
+    document = read_file(path, required="name, scenario, seed, turn_days, turns and objectives")
     report = Report(document)
     data = document.data
-    report.add(finite_issues(data))
+    report.add(finite_issues(data) + magnitude_issues(data))
     try:
         spec = ExerciseFile.model_validate(data)
     except ValidationError as error:
@@ -152,6 +154,9 @@ class _Checks:
         self.decisions()
 
     def shock(self, at: KeyPath, shock: StoryShock) -> None:
+        # the bounds a scenario's shocks have (docs/scenario-reference.md, "Bounds")
+        self.report.add(day_issues(at, shock, ("start_day", "duration_days", "recovery_days")))
+        self.report.add(severity_issues((*at, "severity"), Fixed(value=float(shock.severity))))
         if shock.hazard is not None:
             if shock.hazard not in self.hazards:
                 self.put((*at, "hazard"), unknown("hazard", shock.hazard, list(self.hazards)))
@@ -223,6 +228,7 @@ class _Checks:
             if d.id in seen:
                 self.put((*at, "id"), f"duplicate decision id {d.id!r}")
             seen.add(d.id)
+            self.report.add(day_issues(at, d, ("lead_time_days",)))
             if d.product not in self.world.products:
                 self.put((*at, "product"), unknown("product", d.product, self.products))
                 continue

@@ -92,7 +92,9 @@ def uniforms(seed: int, name: str, stride: int, run_start: int, run_stop: int) -
     """
     if stride % 4:
         raise ValueError("stride must be a multiple of 4")
-    bitgen = np.random.Philox(key=stream_key(seed, name), counter=[run_start * stride // 4, 0, 0, 0])
+    bitgen = np.random.Philox(
+        key=stream_key(seed, name), counter=[run_start * stride // 4, 0, 0, 0]
+    )
     return np.random.Generator(bitgen).random((run_stop - run_start, stride))
 
 
@@ -163,7 +165,9 @@ class ShockSampler:
             for h in strategy.world.hazards:
                 mu = _expected_events(h, self.horizon_days)
                 most[h.name] = max(most.get(h.name, 0.0), mu)
-        self.cap = {name: max(1, int(stats.poisson.isf(TRUNCATION, mu))) for name, mu in most.items()}
+        self.cap = {
+            name: max(1, int(stats.poisson.isf(TRUNCATION, mu))) for name, mu in most.items()
+        }
 
     def stride(self, hazard_name: str) -> int:
         """Uniforms per run in a hazard's stream (a multiple of 4)."""
@@ -202,7 +206,9 @@ class ShockSampler:
         parts: list[tuple[np.ndarray, ...]] = []
         for h_index, hazard in enumerate(world.hazards):
             cap = self.cap[hazard.name]
-            u = uniforms(self.seed, "hazard:" + hazard.name, self.stride(hazard.name), run_start, run_stop)
+            u = uniforms(
+                self.seed, "hazard:" + hazard.name, self.stride(hazard.name), run_start, run_stop
+            )
             mu = _expected_events(hazard, span)
             counts = poisson_inverse(u[:, 0], mu, cap)
             for k in range(int(counts.max(initial=0))):
@@ -254,7 +260,9 @@ class ShockSampler:
             end = np.full(n, int(event.ends_day), dtype=np.int64)
         else:
             elapsed = day - event.started_day
-            durations = residual_durations(event.hazard.duration_days, elapsed, u[:, 1], self.horizon_days)
+            durations = residual_durations(
+                event.hazard.duration_days, elapsed, u[:, 1], self.horizon_days
+            )
             end = event.started_day + durations
         return (
             np.arange(n, dtype=np.int64),

@@ -18,7 +18,9 @@ from typing import Any, NamedTuple
 import numpy as np
 from pydantic import ValidationError
 
+from ..scenario.bounds import day_issues, magnitude_issues, severity_issues
 from ..scenario.checks import Countries, finite_issues
+from ..scenario.distributions import Fixed
 from ..scenario.frozen import thaw
 from ..scenario.loader import Report
 from ..scenario.messages import KeyPath, format_number, unknown
@@ -253,7 +255,7 @@ def load_situation(source: str | os.PathLike[str] | Mapping[str, Any], scenario)
     if isinstance(source, Mapping):
         document = from_mapping(source)
     elif isinstance(source, str | os.PathLike):
-        document = read_file(source)
+        document = read_file(source, required="day")
     else:
         raise TypeError(f"load_situation expects a path or a mapping, got {type(source).__name__}")
     return _check(document, (), scenario)
@@ -282,7 +284,7 @@ def _check(document: Document, at: KeyPath, scenario) -> Situation:
     def put(path: KeyPath, message: str) -> None:
         report.put((*at, *path), message)
 
-    for path, message in finite_issues(data):
+    for path, message in finite_issues(data) + magnitude_issues(data):
         put(path, message)
     try:
         spec = SituationFile.model_validate(data)
@@ -291,6 +293,14 @@ def _check(document: Document, at: KeyPath, scenario) -> Situation:
             put(path, message)
         report.raise_if_any()
         raise AssertionError("unreachable") from None  # pragma: no cover
+    for k, e in enumerate(spec.events):  # the bounds scenarios have (docs/scenario-reference.md)
+        for path, message in day_issues(("events", k), e, ("ends_day", "recovery_days")):
+            put(path, message)
+        if e.severity is not None:
+            for path, message in severity_issues(
+                ("events", k, "severity"), Fixed(value=float(e.severity))
+            ):
+                put(path, message)
     report.raise_if_any()
 
     T = scenario.horizon_days

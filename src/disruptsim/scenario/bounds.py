@@ -37,7 +37,9 @@ __all__ = [
     "MAX_MAGNITUDE",
     "MAX_UNITS",
     "bound_issues",
+    "day_issues",
     "magnitude_issues",
+    "severity_issues",
     "top_bound_issues",
     "warning_issues",
 ]
@@ -132,7 +134,7 @@ def bound_issues(world: World, horizon_days: Any) -> list[Issue]:
         for part in ("stockpile", "diversification", "substitution", "reshoring"):
             option = getattr(product, part)
             if option is not None:
-                issues += _day_issues((*at, part), option, _DAY_FIELDS[part])
+                issues += day_issues((*at, part), option, _DAY_FIELDS[part])
     for i, hazard in enumerate(world.hazards):
         if hazard is None:
             continue
@@ -145,21 +147,22 @@ def bound_issues(world: World, horizon_days: Any) -> list[Issue]:
                     "infinite at 1; for an event certain to happen, use a shock",
                 )
             )
-        issues += _day_issues(at, hazard, _DAY_FIELDS["hazards"])
-        issues += _severity_issues((*at, "severity"), hazard.severity)
+        issues += day_issues(at, hazard, _DAY_FIELDS["hazards"])
+        issues += severity_issues((*at, "severity"), hazard.severity)
         issues += _duration_issues((*at, "duration_days"), hazard.duration_days)
     for i, shock in enumerate(world.shocks):
         if shock is None:
             continue
         at = ("shocks", i)
-        issues += _day_issues(at, shock, _DAY_FIELDS["shocks"])
-        issues += _severity_issues((*at, "severity"), Fixed(value=float(shock.severity)))
+        issues += day_issues(at, shock, _DAY_FIELDS["shocks"])
+        issues += severity_issues((*at, "severity"), Fixed(value=float(shock.severity)))
     if isinstance(horizon_days, int) and 1 <= horizon_days <= MAX_HORIZON_DAYS:
         issues += _scale_issues(world, horizon_days)
     return issues
 
 
-def _day_issues(at: KeyPath, model: Any, fields: Iterable[str]) -> list[Issue]:
+def day_issues(at: KeyPath, model: Any, fields: Iterable[str]) -> list[Issue]:
+    """Days (attributes ``fields`` of ``model``, None skipped) above :data:`MAX_DAYS`."""
     issues = []
     for key in fields:
         value = getattr(model, key)
@@ -174,7 +177,9 @@ def _day_issues(at: KeyPath, model: Any, fields: Iterable[str]) -> list[Issue]:
     return issues
 
 
-def _severity_issues(path: KeyPath, dist: Any) -> list[Issue]:
+def severity_issues(path: KeyPath, dist: Any) -> list[Issue]:
+    """A severity (a distribution, or a :class:`Fixed` value) that can leave [0, 1]; a
+    fixed value from 2 to 100 gets a percentage hint."""
     if isinstance(dist, LogNormal):
         return [
             (

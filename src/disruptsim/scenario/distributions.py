@@ -214,7 +214,9 @@ class LogNormal(_Dist):
     @model_validator(mode="after")
     def _check(self):
         if not self.p95 > self.median:
-            raise ValueError(f"expected p95 > median, found median={self.median} and p95={self.p95}")
+            raise ValueError(
+                f"expected p95 > median, found median={self.median} and p95={self.p95}"
+            )
         return self
 
     def sigma(self) -> float:

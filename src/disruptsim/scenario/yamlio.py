@@ -52,7 +52,9 @@ MAX_VALUES = 250_000
 MAX_DEPTH = 64
 """Deepest nesting of lists and mappings (scenarios need about 8 levels)."""
 
-EMPTY_MESSAGE = "file is empty; expected a mapping with at least name, horizon_days and products"
+SCENARIO_KEYS = "name, horizon_days and products"
+"""The keys a scenario must have, named when a file is empty or not a mapping."""
+EMPTY_MESSAGE = f"file is empty; expected a mapping with at least {SCENARIO_KEYS}"
 
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_CORE}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
@@ -81,8 +83,12 @@ class Document:
     sha256: str | None = None
 
 
-def read_file(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> Document:
-    """Read and safely parse a YAML scenario file.
+def read_file(
+    path: str | Path, *, max_bytes: int = MAX_FILE_BYTES, required: str = SCENARIO_KEYS
+) -> Document:
+    """Read and safely parse a YAML scenario file (or another disruptsim input file:
+    ``required`` names its required keys in the messages for an empty file or one that
+    is not a mapping).
 
     Raises
     ------
@@ -110,11 +116,17 @@ def read_file(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> Document:
         line, column = _line_column(raw, error.start)
         message = f"file is not UTF-8 text (byte 0x{raw[error.start]:02x} cannot be decoded)"
         raise ScenarioError(Problem(name, line, column, "", message)) from None
-    document = parse_text(text, file=name)
+    document = parse_text(text, file=name, required=required)
     return Document(document.data, document.positions, name, hashlib.sha256(raw).hexdigest())
 
 
-def parse_text(text: str, *, file: str | None = None, max_values: int = MAX_VALUES) -> Document:
+def parse_text(
+    text: str,
+    *,
+    file: str | None = None,
+    max_values: int = MAX_VALUES,
+    required: str = SCENARIO_KEYS,
+) -> Document:
     """Safely parse YAML text holding one mapping (see :func:`read_file`)."""
     _prescan(text, file)
     yaml = YAML(typ="safe", pure=True)
@@ -134,8 +146,10 @@ def parse_text(text: str, *, file: str | None = None, max_values: int = MAX_VALU
         message = f"invalid YAML: nesting is too deep; the limit is {MAX_DEPTH} levels"
         raise ScenarioError(Problem(file, None, None, "", message)) from None
     if root is None or (isinstance(root, ScalarNode) and root.tag == _CORE + "null"):
-        raise ScenarioError(Problem(file, None, None, "", EMPTY_MESSAGE))
+        message = f"file is empty; expected a mapping with at least {required}"
+        raise ScenarioError(Problem(file, None, None, "", message))
     converter = _NodeConverter(file, max_values)
+    converter.required = required
     data = converter.convert(root)
     return Document(data, converter.positions, file, None)
 
@@ -232,6 +246,8 @@ class _Stop(Exception):
 class _Converter:
     """Shared bookkeeping: value count, nesting depth, recursion, problems."""
 
+    required = SCENARIO_KEYS
+
     def __init__(self, file: str | None, max_values: int):
         self.file = file
         self.max_values = max_values
@@ -284,7 +300,7 @@ class _Converter:
             raise ScenarioError(self.problems)
         if not isinstance(data, dict):
             message = (
-                "expected a mapping at the top level (with name, horizon_days and products), "
+                f"expected a mapping at the top level (with {self.required}), "
                 f"found {describe(data)}"
             )
             line, column = self.positions.get((), (None, None))

@@ -11,6 +11,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import Problem, ScenarioError
+from ..scenario.bounds import MAX_MAGNITUDE
+from ..scenario.messages import format_number
 from .countries import CountryTable
 
 __all__ = [
@@ -129,7 +131,17 @@ def numbers(values: pa.Array, position: Position, column: str, optional: bool) -
     bad = (array < 0) | np.isinf(array)
     if bad.any():
         row = _first(bad)
-        raise position.error(row, column, f"expected a non-negative number, found {array[row]!r}")
+        found = format_number(float(array[row]))
+        raise position.error(row, column, f"expected a non-negative number, found {found}")
+    huge = array > MAX_MAGNITUDE  # NaN (missing) compares False
+    if huge.any():
+        row = _first(huge)
+        raise position.error(
+            row,
+            column,
+            f"expected a number of size at most {MAX_MAGNITUDE:g}, found "
+            f"{format_number(float(array[row]))}: larger values overflow the sums of trade",
+        )
     return array
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import Problem, ScenarioError
+from ..scenario.bounds import MAX_MAGNITUDE
 from .countries import ARGUMENTS, CountryTable, bloc_members
 from .indicators import KEY_BASE, foreign_content, supplier_shares, world_exports
 from .output import write_all
@@ -281,7 +282,9 @@ def _yaml(
 
 
 def _validated(text: str) -> None:
-    """Load the draft as a user would; a failure is a bug of the drafter, not of the input."""
+    """Load the draft as a user would. Trade values or options so large that the draft
+    leaves the model's bounds (``docs/scenario-reference.md``, "Bounds") are bad input:
+    a ScenarioError naming the arguments, then each problem of the draft."""
     from ..scenario import load_scenario
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -289,10 +292,19 @@ def _validated(text: str) -> None:
         path.write_text(text, encoding="utf-8")
         try:
             load_scenario(path)
-        except ScenarioError as error:  # pragma: no cover - a bug of the drafter
-            raise RuntimeError(
-                f"the drafted scenario is invalid (a bug):\n{error}\n{text}"
-            ) from error
+        except ScenarioError as error:
+            head = Problem(
+                ARGUMENTS,
+                None,
+                None,
+                "",
+                "the trade rows and options give a scenario that does not validate (check "
+                "the units and sizes of the trade values, --production and --eur-per-usd):",
+            )
+            drafted = [
+                Problem("<draft>", p.line, p.column, p.path, p.message) for p in error.problems
+            ]
+            raise ScenarioError([head, *drafted]) from None
 
 
 def draft_scenario(
@@ -360,11 +372,13 @@ def draft_scenario(
         raise _error("products", "no products given")
     if not 0 <= min_share < 1:
         raise _error("min_share", f"expected a share in [0, 1), found {min_share!r}")
-    if not eur_per_usd > 0:
+    if not 0 < eur_per_usd <= MAX_MAGNITUDE:
         raise _error("eur_per_usd", f"expected a positive exchange rate, found {eur_per_usd!r}")
     made = {_hs6(k): float(v) for k, v in (production or {}).items()}
-    if any(v < 0 or not np.isfinite(v) for v in made.values()):
-        raise _error("production", "expected non-negative tonnes a year")
+    if any(not 0 <= v <= MAX_MAGNITUDE for v in made.values()):
+        raise _error(
+            "production", f"expected non-negative tonnes a year, at most {MAX_MAGNITUDE:g}"
+        )
     labels = {_hs6(k): str(v) for k, v in (names or {}).items()}
     table = country_table(country_codes)
     data = read_trade(

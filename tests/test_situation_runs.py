@@ -206,7 +206,7 @@ def situations(draw, scenario) -> dict[str, Any]:
         started = draw(st.integers(0, day))
         event: dict[str, Any] = {"hazard": hazard.name, "started_day": started}
         if draw(st.booleans()):
-            event["severity"] = draw(st.floats(0, 1.2))
+            event["severity"] = draw(st.floats(0, 1.0))  # a loss above 1 is refused
         elapsed = day - started
         if draw(st.booleans()) or (
             elapsed >= 1 and hazard.duration_days.below(elapsed + 0.5) >= 1.0

@@ -141,14 +141,14 @@ def run_variants(
     -------
     StudyRuns
     """
-    from ..run.simulation import _select_strategies, check_arguments
+    from ..run.simulation import check_arguments, select_strategies
 
     check_arguments(
         runs, batch_runs, 0, threads, backend, scheduler, "system", seed=seed,
         strategies=strategies, progress=progress,
     )  # fmt: skip
     base = variants[0]
-    names = tuple(_select_strategies(base, strategies))
+    names = tuple(select_strategies(base, strategies))
     for v in variants[1:]:
         if v.horizon_days != base.horizon_days or v.home != base.home:
             raise ArgumentError(

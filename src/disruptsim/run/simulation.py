@@ -35,7 +35,9 @@ def max_threads() -> int:
     return int(numba.config.NUMBA_NUM_THREADS)
 
 
-def _select_strategies(scenario: Scenario, strategies: Sequence[str] | None) -> list[str]:
+def select_strategies(scenario: Scenario, strategies: Sequence[str] | None) -> list[str]:
+    """The strategies to simulate, baseline first; an unknown name is an ``ArgumentError``
+    (shared by :func:`simulate` and the design studies)."""
     if strategies is None:
         return list(scenario.strategy_names)
     names = list(dict.fromkeys(strategies))
@@ -232,7 +234,7 @@ def simulate(
     runs, seed, trace_runs = int(runs), int(seed), int(trace_runs)
     if batch_runs is None:
         batch_runs = default_batch_runs(runs, backend)
-    names = _select_strategies(scenario, strategies)
+    names = select_strategies(scenario, strategies)
     plan = plan_memory(
         scenario,
         names,

@@ -224,6 +224,16 @@ class LaneState(NamedTuple):
         The lane's :class:`DayCache` (with ``act_*``).
     clock : int64[1]
         The lane's current cache stamp (it only grows, run after run).
+    ev_prof : float64[E]
+        Each event's profile yesterday (0: not in force), to find the events that change.
+    pint : int64[P, 3]
+        Per product: the day its supply was last computed into ``pflt`` (-1: none), the
+        last day something it depends on changed (``dirty``), the first day of its
+        deferred idle stretch (-1: not idle). See :class:`SupplyCache`.
+    pflt : float64[P, 7]
+        Per product, the supply computed on day ``pint[i, 0]``: ``b``, premium share,
+        reshored share, recycled share, the reshoring and recycling fractions it used,
+        and 1.0 when the product was untouched.
     """
 
     stock: np.ndarray
@@ -248,6 +258,65 @@ class LaneState(NamedTuple):
     exposed: np.ndarray
     ex_stamp: np.ndarray
     clock: np.ndarray
+    ev_prof: np.ndarray
+    pint: np.ndarray
+    pflt: np.ndarray
+
+
+#: Columns of a lane's per-product integers ``LaneState.pint``: the day the product's
+#: supply was cached, the last day something its supply depends on changed, the first
+#: day of its idle stretch.
+CACHED, DIRTY, IDLE = 0, 1, 2
+#: Columns of ``LaneState.pflt``: the cached supply ratio, premium, reshored and recycled
+#: shares, the reshored fraction and recycling capacity they were computed with, and
+#: 1.0 for an untouched product.
+F_B, F_PREMIUM, F_RESHORED, F_RECYCLED, F_RF, F_RC, F_UNTOUCHED = 0, 1, 2, 3, 4, 5, 6
+
+
+class Reach(NamedTuple):
+    """Who depends on what, for marking the products whose supply must be recomputed.
+
+    Attributes
+    ----------
+    hx_ptr, hx_product : int64[H+1], int64[X]
+        CSR: the products that hazard ``h`` exposes (``KernelModel.haz_exposes``).
+    use_ptr, use_product : int64[P+1], int64[I]
+        CSR: the products that use product ``j`` as an input.
+    """
+
+    hx_ptr: np.ndarray
+    hx_product: np.ndarray
+    use_ptr: np.ndarray
+    use_product: np.ndarray
+
+
+@njit(cache=True)
+def _reach(m):
+    """The arrays of the model's :class:`Reach` (once per batch)."""
+    H, P = m.haz_exposes.shape
+    hx_ptr = np.zeros(H + 1, dtype=np.int64)
+    for h in range(H):
+        hx_ptr[h + 1] = hx_ptr[h] + np.sum(m.haz_exposes[h])
+    hx_product = np.empty(hx_ptr[H], dtype=np.int64)
+    for h in range(H):
+        k = hx_ptr[h]
+        for i in range(P):
+            if m.haz_exposes[h, i]:
+                hx_product[k] = i
+                k += 1
+    use_ptr = np.zeros(P + 1, dtype=np.int64)
+    for k in range(m.in_product.shape[0]):
+        use_ptr[m.in_product[k] + 1] += 1
+    for j in range(P):
+        use_ptr[j + 1] += use_ptr[j]
+    use_product = np.empty(use_ptr[P], dtype=np.int64)
+    fill = use_ptr[:P].copy()
+    for i in range(P):
+        for k in range(m.in_ptr[i], m.in_ptr[i + 1]):
+            j = m.in_product[k]
+            use_product[fill[j]] = i
+            fill[j] += 1
+    return hx_ptr, hx_product, use_ptr, use_product
 
 
 class RunTrace(NamedTuple):
@@ -303,12 +372,17 @@ def _start_run(m, ls, out, start, success):
             sys_first = ls.first[i]
         out[i, M_MIN_FULFIL] = 1.0
         out[i, M_MIN_STOCK] = ls.stock[i]
+        ls.pint[i, CACHED] = -1
+        ls.pint[i, DIRTY] = -1
+        ls.pint[i, IDLE] = -1
+    ls.ev_prof[:] = 0.0
     return sys_first
 
 
 @njit(cache=True, inline="always")
-def _events_in_force(ev, e0, e1, t, T, act_h, act_sev, act_prof, prev_na):
-    """Collect the events of a run in force on day ``t`` into ``act_*``.
+def _events_in_force(ev, e0, e1, t, T, act_h, act_sev, act_prof, prev_na, ev_prof, rg, pint):
+    """Collect the events of a run in force on day ``t`` into ``act_*``; mark the products
+    that an event whose profile changed since yesterday exposes.
 
     Parameters
     ----------
@@ -321,6 +395,13 @@ def _events_in_force(ev, e0, e1, t, T, act_h, act_sev, act_prof, prev_na):
         the ``prev_na`` events of the previous call.
     prev_na : int
         Number of events of the previous call (-1: none this run).
+    ev_prof : float64[E]
+        Each event's profile on the previous call (0: not in force); updated.
+    rg : Reach
+        Which products each hazard exposes.
+    pint : int64[P, 3]
+        The lane's :class:`SupplyCache` integers: ``pint[i, DIRTY]`` is set to ``t`` for
+        every product that an event whose profile changed exposes.
 
     Returns
     -------
@@ -343,6 +424,7 @@ def _events_in_force(ev, e0, e1, t, T, act_h, act_sev, act_prof, prev_na):
             continue
         pr = _profile(t, s, ev.end[e], ev.recovery[e])
         sev = ev.severity[e]
+        now = 0.0
         if pr > 0.0 and sev > 0.0:
             h = ev.hazard[e]
             if na >= prev_na or act_h[na] != h or act_sev[na] != sev or act_prof[na] != pr:
@@ -351,6 +433,12 @@ def _events_in_force(ev, e0, e1, t, T, act_h, act_sev, act_prof, prev_na):
             act_sev[na] = sev
             act_prof[na] = pr
             na += 1
+            now = pr
+        if now != ev_prof[e - e0]:
+            ev_prof[e - e0] = now
+            h = ev.hazard[e]
+            for k in range(rg.hx_ptr[h], rg.hx_ptr[h + 1]):
+                pint[rg.hx_product[k], DIRTY] = t
     if na != prev_na:
         changed = True
     return na, next_start, changed
@@ -402,47 +490,49 @@ def _quiet_stretch(m, stock, phi, acc_stock, tr_phi, tr_stock, traced, snap_day,
 
 
 @njit(cache=True, inline="always")
-def _baseline_supply(m, phi, dc, stamp, out, i, t, na, rho):
-    """Baseline supply ratio ``b`` of product ``i`` on day ``t``; books source premiums and
-    reshoring opex.
+def _supply(m, phi, dc, stamp, i, t, na, rho, rf, rc):
+    """Baseline supply of product ``i`` on day ``t`` (nothing is booked).
 
-    A product that no event in force exposes and whose inputs are all fulfilled gets full
-    supply at the quiet-day costs. Otherwise every source delivers its share times the
-    availability of its exposure countries (domestic production also times the fulfilment
-    of its inputs, Leontief).
+    A product that no event in force exposes and whose inputs are all fulfilled is
+    *untouched*: full supply at the quiet-day costs. Otherwise every source delivers its
+    share times the availability of its exposure countries (domestic production also times
+    the fulfilment of its inputs, Leontief).
 
-    Recycling (``rc_frac > 0``) displaces every source pro rata and is exposed to home
+    Recycling (``rc > 0``) displaces every source pro rata and is exposed to home
     hazards only: ``b = (1 - rc) * b + rc * A_home`` (docs/model.md, "Recycling").
 
     ``rho < 1``: the requirement is restrained to ``rho`` of the normal one today (demand
     restraint, docs/model.md): domestic production needs only ``rho`` of its inputs, and
     when supply exceeds ``rho`` every source sells ``rho / b`` of what it could (premiums
     and opex follow purchases).
+
+    Parameters
+    ----------
+    rf, rc : float
+        Today's reshored fraction and recycling capacity of the product (0.0 when off).
+
+    Returns
+    -------
+    untouched : bool
+    b : float
+        The supply ratio (share of the normal requirement).
+    premium, reshored, recycled : float
+        Shares of the requirement bought at source premiums (weighted by premium),
+        reshored, and recycled (booked by :func:`_book_supply`).
     """
-    D = m.requirement[t, i]
-    v = m.unit_value[i]
-    rf = m.resh_frac[t, i] if m.resh_on[i] else 0.0  # the same 0.0 without the read
-    g = m.haz_group[i]
     untouched = rho == 1.0 and not _exposed(m, dc, i, na, stamp)
     if untouched:
         for k in range(m.in_ptr[i], m.in_ptr[i + 1]):
             if phi[m.in_product[k]] < 1.0:
                 untouched = False
                 break
+    if untouched:
+        return True, 1.0, 0.0, 0.0, 0.0
+    g = m.haz_group[i]
     b = 0.0
     premium = 0.0
     reshored = 0.0
-    s_end = m.src_ptr[i + 1]
-    if untouched:
-        b = 1.0
-        s_end = m.src_ptr[i]  # skip the sources: quiet-day costs instead
-        out[i, M_PREMIUM] += m.quiet_premium[t + 1, i] - m.quiet_premium[t, i]
-        if m.resh_on[i]:  # otherwise the day's opex is 0.0: adding it changes no bit
-            out[i, M_OPEX] += m.quiet_opex[t + 1, i] - m.quiet_opex[t, i]
-        if m.rc_on[i]:
-            out[i, M_RECYCLED] += m.quiet_recycled[t + 1, i] - m.quiet_recycled[t, i]
-            out[i, M_RC_OPEX] += m.quiet_rc_opex[t + 1, i] - m.quiet_rc_opex[t, i]
-    for s in range(m.src_ptr[i], s_end):
+    for s in range(m.src_ptr[i], m.src_ptr[i + 1]):
         w = m.src_share[s]
         if s == m.resh_from[i]:
             w -= rf
@@ -467,27 +557,112 @@ def _baseline_supply(m, phi, dc, stamp, out, i, t, na, rho):
             reshored += rf * x
         else:
             premium += w * x * m.src_premium[s]
-    if not untouched:
-        rc = m.rc_frac[t, i] if m.rc_on[i] else 0.0
-        recycled = 0.0
-        if rc > 0.0:  # recycling displaces every source pro rata; home hazards only
-            x_rc = 1.0
-            if na > 0:
-                x_rc = _group_availability(m, dc, g, m.home, na, stamp)
-            b = (1.0 - rc) * b + rc * x_rc
-            premium *= 1.0 - rc
-            reshored *= 1.0 - rc
-            recycled = rc * x_rc
-        if rho < 1.0 and b > rho:
-            premium *= rho / b
-            reshored *= rho / b
-            recycled *= rho / b
-        out[i, M_PREMIUM] += premium * D * v
-        out[i, M_OPEX] += reshored * D * v * m.resh_premium[i]
-        if rc > 0.0:
-            out[i, M_RECYCLED] += recycled * D
-            out[i, M_RC_OPEX] += recycled * D * v * m.rc_premium[i]
-    return b
+    recycled = 0.0
+    if rc > 0.0:  # recycling displaces every source pro rata; home hazards only
+        x_rc = 1.0
+        if na > 0:
+            x_rc = _group_availability(m, dc, g, m.home, na, stamp)
+        b = (1.0 - rc) * b + rc * x_rc
+        premium *= 1.0 - rc
+        reshored *= 1.0 - rc
+        recycled = rc * x_rc
+    if rho < 1.0 and b > rho:
+        premium *= rho / b
+        reshored *= rho / b
+        recycled *= rho / b
+    return False, b, premium, reshored, recycled
+
+
+@njit(cache=True, inline="always")
+def _quiet_day_costs(m, out, i, d):
+    """Book product ``i``'s supply costs of a day ``d`` on which it is untouched: the
+    quiet-day source premiums, reshoring opex, recycled units and recycling opex."""
+    out[i, M_PREMIUM] += m.quiet_premium[d + 1, i] - m.quiet_premium[d, i]
+    if m.resh_on[i]:  # otherwise the day's opex is 0.0: adding it changes no bit
+        out[i, M_OPEX] += m.quiet_opex[d + 1, i] - m.quiet_opex[d, i]
+    if m.rc_on[i]:
+        out[i, M_RECYCLED] += m.quiet_recycled[d + 1, i] - m.quiet_recycled[d, i]
+        out[i, M_RC_OPEX] += m.quiet_rc_opex[d + 1, i] - m.quiet_rc_opex[d, i]
+
+
+@njit(cache=True, inline="always")
+def _book_supply(m, out, i, t, untouched, premium, reshored, recycled, rc):
+    """Book the supply costs of product ``i``'s day ``t`` (from :func:`_supply`)."""
+    if untouched:
+        _quiet_day_costs(m, out, i, t)
+        return
+    D = m.requirement[t, i]
+    v = m.unit_value[i]
+    out[i, M_PREMIUM] += premium * D * v
+    out[i, M_OPEX] += reshored * D * v * m.resh_premium[i]
+    if rc > 0.0:
+        out[i, M_RECYCLED] += recycled * D
+        out[i, M_RC_OPEX] += recycled * D * v * m.rc_premium[i]
+
+
+@njit(cache=True, inline="always")
+def _flush_idle(m, out, i, t0, t1, stock_i, tr_phi, tr_stock, traced):
+    """Book the deferred days ``t0..t1-1`` of an idle product ``i``.
+
+    An idle product is untouched with a constant stock, so each of its days adds only
+    the quiet-day costs and the holding cost of that stock (as :func:`_book_product_day`
+    does with no gap), in day order.
+    """
+    hold = m.stock_holding[i] * m.unit_value[i] * stock_i / DAYS_PER_YEAR
+    for d in range(t0, t1):
+        _quiet_day_costs(m, out, i, d)
+        out[i, M_HOLDING] += hold
+        if traced:
+            tr_phi[d, i] = 1.0
+            tr_stock[d, i] = stock_i
+
+
+@njit(cache=True, inline="always")
+def _cached_supply(m, phi, dc, stamp, pint, pflt, out, i, t, na, rho, cache):
+    """Product ``i``'s baseline supply on day ``t``, from the lane's supply cache when it
+    still holds (``cache``: not a restrained day), booked; returns ``(untouched, b)``.
+
+    The cache entry of day ``pint[i, CACHED]`` holds while nothing the supply depends on
+    has changed since: no event that exposes the product changed its profile and no input
+    changed its fulfilment (``pint[i, DIRTY]`` is not later), and today's reshored
+    fraction and recycling capacity equal the cached ones. The value is then the one
+    :func:`_supply` would compute afresh, bit for bit (docs/architecture.md).
+    """
+    rf = m.resh_frac[t, i] if m.resh_on[i] else 0.0  # the same 0.0 without the read
+    rc = m.rc_frac[t, i] if m.rc_on[i] else 0.0
+    day = pint[i, CACHED]
+    if cache and day >= 0 and pint[i, DIRTY] <= day and pflt[i, F_RF] == rf and pflt[i, F_RC] == rc:
+        untouched = pflt[i, F_UNTOUCHED] > 0.0
+        b = pflt[i, F_B]
+        premium = pflt[i, F_PREMIUM]
+        reshored = pflt[i, F_RESHORED]
+        recycled = pflt[i, F_RECYCLED]
+    else:
+        untouched, b, premium, reshored, recycled = _supply(m, phi, dc, stamp, i, t, na, rho, rf, rc)
+        if cache:
+            pint[i, CACHED] = t
+            pflt[i, F_B] = b
+            pflt[i, F_PREMIUM] = premium
+            pflt[i, F_RESHORED] = reshored
+            pflt[i, F_RECYCLED] = recycled
+            pflt[i, F_RF] = rf
+            pflt[i, F_RC] = rc
+            pflt[i, F_UNTOUCHED] = 1.0 if untouched else 0.0
+    _book_supply(m, out, i, t, untouched, premium, reshored, recycled, rc)
+    return untouched, b
+
+
+@njit(cache=True, inline="always")
+def _end_idle(m, pint, out, stock, tr_phi, tr_stock, traced, t):
+    """Book every idle product's deferred days up to ``t`` (before a quiet stretch or the
+    end of the run) and forget the supply cache: a quiet stretch fulfils every product
+    without marking its consumers."""
+    P = m.requirement.shape[1]
+    for i in range(P):
+        if pint[i, IDLE] >= 0:
+            _flush_idle(m, out, i, pint[i, IDLE], t, stock[i], tr_phi, tr_stock, traced)
+            pint[i, IDLE] = -1
+        pint[i, CACHED] = -1
 
 
 @njit(cache=True, inline="always")
@@ -682,7 +857,7 @@ def _restraint_today(m, rs_start, rs_share, req, out, t, next_start):
 
 
 @njit(cache=True, _nrt=False)
-def simulate_run(m, ev, e0, e1, success, ls, tr, out, start):
+def simulate_run(m, rg, ev, e0, e1, success, ls, tr, out, start):
     """Simulate one run of one strategy (docs/model.md) and write its metrics.
 
     Day by day: the events in force (:func:`_events_in_force`); a stretch of days with
@@ -728,6 +903,7 @@ def simulate_run(m, ev, e0, e1, success, ls, tr, out, start):
     )  # fmt: skip
     clock = ls.clock
     stamp = clock[0]
+    ev_prof, pint, pflt = ls.ev_prof, ls.pint, ls.pflt
     na = -1  # no events collected yet this run
     tr_phi, tr_stock, traced, snap_day, snap = tr
     sys_first = _start_run(m, ls, out, start, success)
@@ -740,7 +916,9 @@ def simulate_run(m, ev, e0, e1, success, ls, tr, out, start):
         if t == snap_day:
             for i in range(P):
                 snap[i] = stock[i]
-        na, next_start, changed = _events_in_force(ev, e0, e1, t, T, act_h, act_sev, act_prof, na)
+        na, next_start, changed = _events_in_force(
+            ev, e0, e1, t, T, act_h, act_sev, act_prof, na, ev_prof, rg, pint
+        )
         if changed:
             stamp += 1  # every cached value of dc is stale
         restrained = False
@@ -749,6 +927,7 @@ def simulate_run(m, ev, e0, e1, success, ls, tr, out, start):
                 m, rs_start, rs_share, req, out, t, next_start
             )
         if na == 0 and not restrained:
+            _end_idle(m, pint, out, stock, tr_phi, tr_stock, traced, t)
             _quiet_stretch(
                 m, stock, phi, acc_stock, tr_phi, tr_stock, traced, snap_day, snap, out, t,
                 next_start,
@@ -757,11 +936,20 @@ def simulate_run(m, ev, e0, e1, success, ls, tr, out, start):
             continue
         sys_short_today = False
         for i in range(P):
+            idle = pint[i, IDLE]
+            if idle >= 0:
+                if pint[i, DIRTY] != t and not restrained:
+                    continue  # still idle: its days are booked when it wakes
+                _flush_idle(m, out, i, idle, t, stock[i], tr_phi, tr_stock, traced)
+                pint[i, IDLE] = -1
             D = m.requirement[t, i]
             rho = 1.0
             if restrained and D > 0.0:
                 rho = req[i] / D
-            g = rho - _baseline_supply(m, phi, dc, stamp, out, i, t, na, rho)
+            untouched, b = _cached_supply(
+                m, phi, dc, stamp, pint, pflt, out, i, t, na, rho, not restrained
+            )
+            g = rho - b
             if g <= TOL or D <= 0.0:
                 g = 0.0  # a gap within the tolerance is no gap
             if g > TOL:
@@ -784,6 +972,9 @@ def simulate_run(m, ev, e0, e1, success, ls, tr, out, start):
                 u = g / rho if rho > 0.0 else 0.0  # rho = 0: nothing required, g = 0
                 d_today = m.final_demand[i] * (1.0 - rs_share[i])
             f = 1.0 - u
+            if f != phi[i]:  # the products that use this one must recompute their supply
+                for k in range(rg.use_ptr[i], rg.use_ptr[i + 1]):
+                    pint[rg.use_product[k], DIRTY] = t
             phi[i] = f
             _book_product_day(m, out, i, t, g, u, d_today, stock[i])
             _accumulate_day(m, acc_gap, acc_stock, i, t, u, stock[i])
@@ -799,6 +990,10 @@ def simulate_run(m, ev, e0, e1, success, ls, tr, out, start):
             if traced:
                 tr_phi[t, i] = f
                 tr_stock[t, i] = stock[i]
+            if untouched and not restrained:
+                target = m.stock_target[i]
+                if stock[i] == target or target == 0.0:
+                    pint[i, IDLE] = t + 1  # idle from tomorrow (_flush_idle)
         if sys_short_today:
             sys_short_days += 1
             acc_short[t, P] += 1
@@ -806,6 +1001,7 @@ def simulate_run(m, ev, e0, e1, success, ls, tr, out, start):
                 sys_first_short = t
             sys_last_short = t
         t += 1
+    _end_idle(m, pint, out, stock, tr_phi, tr_stock, traced, T)
     clock[0] = stamp
     _finalise_run(m, ls, out, sys_first, sys_first_short, sys_last_short, sys_short_days, sys_min)
 
@@ -859,7 +1055,9 @@ def run_batch(
         ne = ev.ptr[k + 1] - ev.ptr[k]
         if ne > max_events:
             max_events = ne
+    hx_ptr, hx_product, use_ptr, use_product = _reach(m)
     for lane in prange(lanes):
+        rg = Reach(hx_ptr, hx_product, use_ptr, use_product)
         ls = LaneState(
             np.empty(P),
             np.empty(P),
@@ -883,6 +1081,9 @@ def run_batch(
             np.empty(P, dtype=np.bool_),
             np.full(P, -1, dtype=np.int64),
             np.zeros(1, dtype=np.int64),
+            np.zeros(max_events),
+            np.empty((P, 3), dtype=np.int64),
+            np.empty((P, 7)),
         )
         for k in range(lane, n, lanes):
             traced = k < n_trace
@@ -891,7 +1092,7 @@ def run_batch(
             if snap_day >= 0:
                 ks = k
             tr = RunTrace(trace_phi[kt], trace_stock[kt], traced, snap_day, snap_stock[ks])
-            simulate_run(m, ev, ev.ptr[k], ev.ptr[k + 1], success[k], ls, tr, out[k], start)
+            simulate_run(m, rg, ev, ev.ptr[k], ev.ptr[k + 1], success[k], ls, tr, out[k], start)
 
 
 def _drop_stale_cache() -> bool:

@@ -226,14 +226,19 @@ class LaneState(NamedTuple):
         The lane's current cache stamp (it only grows, run after run).
     ev_prof : float64[E]
         Each event's profile yesterday (0: not in force), to find the events that change.
-    pint : int64[P, 3]
+    pint : int64[P, N_PINT]
         Per product: the day its supply was last computed into ``pflt`` (-1: none), the
-        last day something it depends on changed (``dirty``), the first day of its
-        deferred idle stretch (-1: not idle). See :class:`SupplyCache`.
+        last day something it depends on changed, its steady stretch (columns
+        ``CACHED, DIRTY, STEADY, ...``; docs/architecture.md, "The kernel's caches").
     pflt : float64[P, 7]
         Per product, the supply computed on day ``pint[i, 0]``: ``b``, premium share,
         reshored share, recycled share, the reshoring and recycling fractions it used,
         and 1.0 when the product was untouched.
+    inc : float64[P, N_INC]
+        Per product, the amounts its day adds to its metrics (``INC_METRIC``): today's,
+        or for a steady product, those of each of its steady days.
+    sys_day : bool[T]
+        The days of the run on which the system is short (final demand unmet).
     """
 
     stock: np.ndarray
@@ -261,12 +266,29 @@ class LaneState(NamedTuple):
     ev_prof: np.ndarray
     pint: np.ndarray
     pflt: np.ndarray
+    inc: np.ndarray
+    sys_day: np.ndarray
 
 
 #: Columns of a lane's per-product integers ``LaneState.pint``: the day the product's
 #: supply was cached, the last day something its supply depends on changed, the first
-#: day of its idle stretch.
-CACHED, DIRTY, IDLE = 0, 1, 2
+#: day of its steady stretch (-1: not steady), the day a steady product must be cleared
+#: again (a qualification day), and of its steady day: the fixed-point gap and stock
+#: deficit, whether it is short, whether it is untouched (:func:`_replay`).
+CACHED, DIRTY, STEADY, WAKE, S_GAP, S_STOCK, S_SHORT, S_UNTOUCHED = 0, 1, 2, 3, 4, 5, 6, 7
+N_PINT = 8
+#: Columns of a lane's per-product increments of the day ``LaneState.inc`` and the
+#: metrics they are added to (``INC_METRIC``).
+I_PREMIUM, I_OPEX, I_RECYCLED, I_RC_OPEX, I_DIV_COST, I_DIV_UNITS = 0, 1, 2, 3, 4, 5
+I_SUB_COST, I_SUB_UNITS, I_UNMET, I_SHORTAGE_COST, I_SHORT_DAYS, I_HOLDING = 6, 7, 8, 9, 10, 11
+N_INC = 12
+INC_METRIC = np.array(
+    [
+        M_PREMIUM, M_OPEX, M_RECYCLED, M_RC_OPEX, M_DIV_COST, M_DIV_UNITS, M_SUB_COST,
+        M_SUB_UNITS, M_UNMET, M_SHORTAGE_COST, M_SHORT_DAYS, M_HOLDING,
+    ],
+    dtype=np.int64,
+)  # fmt: skip
 #: Columns of ``LaneState.pflt``: the cached supply ratio, premium, reshored and recycled
 #: shares, the reshored fraction and recycling capacity they were computed with, and
 #: 1.0 for an untouched product.
@@ -282,12 +304,16 @@ class Reach(NamedTuple):
         CSR: the products that hazard ``h`` exposes (``KernelModel.haz_exposes``).
     use_ptr, use_product : int64[P+1], int64[I]
         CSR: the products that use product ``j`` as an input.
+    settle : int64[P]
+        The day from which the product's requirement, reshored fraction and recycling
+        capacity no longer change.
     """
 
     hx_ptr: np.ndarray
     hx_product: np.ndarray
     use_ptr: np.ndarray
     use_product: np.ndarray
+    settle: np.ndarray
 
 
 @njit(cache=True)
@@ -316,7 +342,18 @@ def _reach(m):
             j = m.in_product[k]
             use_product[fill[j]] = i
             fill[j] += 1
-    return hx_ptr, hx_product, use_ptr, use_product
+    T = m.requirement.shape[0]
+    settle = np.zeros(P, dtype=np.int64)
+    for i in range(P):
+        for d in range(T - 1, 0, -1):
+            if (
+                m.requirement[d, i] != m.requirement[d - 1, i]
+                or m.resh_frac[d, i] != m.resh_frac[d - 1, i]
+                or m.rc_frac[d, i] != m.rc_frac[d - 1, i]
+            ):
+                settle[i] = d
+                break
+    return hx_ptr, hx_product, use_ptr, use_product, settle
 
 
 class RunTrace(NamedTuple):
@@ -374,8 +411,10 @@ def _start_run(m, ls, out, start, success):
         out[i, M_MIN_STOCK] = ls.stock[i]
         ls.pint[i, CACHED] = -1
         ls.pint[i, DIRTY] = -1
-        ls.pint[i, IDLE] = -1
+        ls.pint[i, STEADY] = -1
     ls.ev_prof[:] = 0.0
+    for d in range(start.day, ls.sys_day.shape[0]):
+        ls.sys_day[d] = False
     return sys_first
 
 
@@ -399,9 +438,9 @@ def _events_in_force(ev, e0, e1, t, T, act_h, act_sev, act_prof, prev_na, ev_pro
         Each event's profile on the previous call (0: not in force); updated.
     rg : Reach
         Which products each hazard exposes.
-    pint : int64[P, 3]
-        The lane's :class:`SupplyCache` integers: ``pint[i, DIRTY]`` is set to ``t`` for
-        every product that an event whose profile changed exposes.
+    pint : int64[P, N_PINT]
+        The lane's per-product integers: ``pint[i, DIRTY]`` is set to ``t`` for every
+        product that an event whose profile changed exposes.
 
     Returns
     -------
@@ -586,39 +625,75 @@ def _quiet_day_costs(m, out, i, d):
 
 
 @njit(cache=True, inline="always")
-def _book_supply(m, out, i, t, untouched, premium, reshored, recycled, rc):
-    """Book the supply costs of product ``i``'s day ``t`` (from :func:`_supply`)."""
+def _book_supply(m, out, inc, i, t, untouched, premium, reshored, recycled, rc):
+    """Book the supply costs of product ``i``'s day ``t`` (from :func:`_supply`): the
+    quiet-day costs into ``out`` when it is untouched, else into its increments ``inc``."""
     if untouched:
         _quiet_day_costs(m, out, i, t)
         return
     D = m.requirement[t, i]
     v = m.unit_value[i]
-    out[i, M_PREMIUM] += premium * D * v
-    out[i, M_OPEX] += reshored * D * v * m.resh_premium[i]
+    inc[i, I_PREMIUM] += premium * D * v
+    inc[i, I_OPEX] += reshored * D * v * m.resh_premium[i]
     if rc > 0.0:
-        out[i, M_RECYCLED] += recycled * D
-        out[i, M_RC_OPEX] += recycled * D * v * m.rc_premium[i]
+        inc[i, I_RECYCLED] += recycled * D
+        inc[i, I_RC_OPEX] += recycled * D * v * m.rc_premium[i]
 
 
 @njit(cache=True, inline="always")
-def _flush_idle(m, out, i, t0, t1, stock_i, tr_phi, tr_stock, traced):
-    """Book the deferred days ``t0..t1-1`` of an idle product ``i``.
+def _commit(out, inc, i):
+    """Add product ``i``'s increments of the day to its metrics."""
+    for k in range(N_INC):
+        out[i, INC_METRIC[k]] += inc[i, k]
 
-    An idle product is untouched with a constant stock, so each of its days adds only
-    the quiet-day costs and the holding cost of that stock (as :func:`_book_product_day`
-    does with no gap), in day order.
+
+@njit(cache=True, inline="always")
+def _replay(m, ls, out, i, t0, t1, tr_phi, tr_stock, traced):
+    """Book the deferred days ``t0..t1-1`` of a steady product ``i``.
+
+    A steady product's day is the same as the day it became steady (the increments
+    ``ls.inc[i]``, its fulfilment, stock, fixed-point sums and shortage), except for the
+    quiet-day costs of an untouched product, which are read per day. Each metric receives
+    the same additions in the same (day) order as day-by-day booking; metrics are summed
+    one after the other, which changes no bit (each is a sum of its own).
     """
-    hold = m.stock_holding[i] * m.unit_value[i] * stock_i / DAYS_PER_YEAR
-    for d in range(t0, t1):
-        _quiet_day_costs(m, out, i, d)
-        out[i, M_HOLDING] += hold
-        if traced:
-            tr_phi[d, i] = 1.0
-            tr_stock[d, i] = stock_i
+    if t1 <= t0:
+        return
+    pint = ls.pint
+    if pint[i, S_UNTOUCHED]:
+        for d in range(t0, t1):
+            _quiet_day_costs(m, out, i, d)
+    for k in range(N_INC):
+        x = ls.inc[i, k]
+        if x != 0.0:  # adding 0.0 changes no bit of a sum that starts at +0.0
+            c = INC_METRIC[k]
+            for _ in range(t0, t1):
+                out[i, c] += x
+    a_gap = pint[i, S_GAP]
+    if a_gap != 0:
+        for d in range(t0, t1):
+            ls.acc_gap[d, i] += a_gap
+    a_stock = pint[i, S_STOCK]
+    if a_stock != 0:
+        for d in range(t0, t1):
+            ls.acc_stock[d, i] += a_stock
+    if pint[i, S_SHORT]:
+        for d in range(t0, t1):
+            ls.acc_short[d, i] += 1
+        if m.final_demand[i] > 0.0:
+            for d in range(t0, t1):
+                ls.sys_day[d] = True
+        ls.last_short[i] = t1 - 1
+    if traced:
+        f = ls.phi[i]
+        st = ls.stock[i]
+        for d in range(t0, t1):
+            tr_phi[d, i] = f
+            tr_stock[d, i] = st
 
 
 @njit(cache=True, inline="always")
-def _cached_supply(m, phi, dc, stamp, pint, pflt, out, i, t, na, rho, cache):
+def _cached_supply(m, phi, dc, stamp, pint, pflt, out, inc, i, t, na, rho, cache):
     """Product ``i``'s baseline supply on day ``t``, from the lane's supply cache when it
     still holds (``cache``: not a restrained day), booked; returns ``(untouched, b)``.
 
@@ -638,7 +713,9 @@ def _cached_supply(m, phi, dc, stamp, pint, pflt, out, i, t, na, rho, cache):
         reshored = pflt[i, F_RESHORED]
         recycled = pflt[i, F_RECYCLED]
     else:
-        untouched, b, premium, reshored, recycled = _supply(m, phi, dc, stamp, i, t, na, rho, rf, rc)
+        untouched, b, premium, reshored, recycled = _supply(
+            m, phi, dc, stamp, i, t, na, rho, rf, rc
+        )
         if cache:
             pint[i, CACHED] = t
             pflt[i, F_B] = b
@@ -648,25 +725,26 @@ def _cached_supply(m, phi, dc, stamp, pint, pflt, out, i, t, na, rho, cache):
             pflt[i, F_RF] = rf
             pflt[i, F_RC] = rc
             pflt[i, F_UNTOUCHED] = 1.0 if untouched else 0.0
-    _book_supply(m, out, i, t, untouched, premium, reshored, recycled, rc)
+    _book_supply(m, out, inc, i, t, untouched, premium, reshored, recycled, rc)
     return untouched, b
 
 
 @njit(cache=True, inline="always")
-def _end_idle(m, pint, out, stock, tr_phi, tr_stock, traced, t):
-    """Book every idle product's deferred days up to ``t`` (before a quiet stretch or the
+def _end_steady(m, ls, out, tr_phi, tr_stock, traced, t):
+    """Book every steady product's deferred days up to ``t`` (before a quiet stretch or the
     end of the run) and forget the supply cache: a quiet stretch fulfils every product
     without marking its consumers."""
     P = m.requirement.shape[1]
+    pint = ls.pint
     for i in range(P):
-        if pint[i, IDLE] >= 0:
-            _flush_idle(m, out, i, pint[i, IDLE], t, stock[i], tr_phi, tr_stock, traced)
-            pint[i, IDLE] = -1
+        if pint[i, STEADY] >= 0:
+            _replay(m, ls, out, i, pint[i, STEADY], t, tr_phi, tr_stock, traced)
+            pint[i, STEADY] = -1
         pint[i, CACHED] = -1
 
 
 @njit(cache=True, inline="always")
-def _reactive_supply(m, qual, dc, stamp, out, i, t, na, g):
+def _reactive_supply(m, qual, dc, stamp, inc, i, t, na, g):
     """Reactive diversification, then substitution, close what they can of the gap ``g``.
 
     Each, once qualified (``qual``), has a capacity ramping to ``rx_max`` times the
@@ -689,11 +767,11 @@ def _reactive_supply(m, qual, dc, stamp, out, i, t, na, g):
             dlv = g if g < cap else cap
             g -= dlv
             if kind == 0:
-                out[i, M_DIV_COST] += dlv * D * v * m.rx_premium[kind, i]
-                out[i, M_DIV_UNITS] += dlv * D
+                inc[i, I_DIV_COST] += dlv * D * v * m.rx_premium[kind, i]
+                inc[i, I_DIV_UNITS] += dlv * D
             else:
-                out[i, M_SUB_COST] += dlv * D * v * m.rx_premium[kind, i]
-                out[i, M_SUB_UNITS] += dlv * D
+                inc[i, I_SUB_COST] += dlv * D * v * m.rx_premium[kind, i]
+                inc[i, I_SUB_UNITS] += dlv * D
     return g
 
 
@@ -738,7 +816,7 @@ def _qualify(m, qual, success, i, t):
 
 
 @njit(cache=True, inline="always")
-def _book_product_day(m, out, i, t, g, u, d_today, stock_i):
+def _book_product_day(m, out, inc, i, t, g, u, d_today, stock_i):
     """Add product ``i``'s day to its metrics: remaining gap ``g`` (of the normal
     requirement), unmet share ``u`` of today's requirement, today's final demand
     ``d_today``, end-of-day stock.
@@ -749,26 +827,31 @@ def _book_product_day(m, out, i, t, g, u, d_today, stock_i):
     D = m.requirement[t, i]
     f = 1.0 - u
     if g > 0.0:  # g = u = 0 would add 0.0 (or -0.0), which changes no bit of a sum
-        out[i, M_UNMET] += g * D
-        out[i, M_SHORTAGE_COST] += u * d_today * m.shortage_cost[i]
+        inc[i, I_UNMET] += g * D
+        inc[i, I_SHORTAGE_COST] += u * d_today * m.shortage_cost[i]
     if g > TOL:
-        out[i, M_SHORT_DAYS] += 1.0
+        inc[i, I_SHORT_DAYS] += 1.0
     if f < out[i, M_MIN_FULFIL]:
         out[i, M_MIN_FULFIL] = f
     if stock_i < out[i, M_MIN_STOCK]:
         out[i, M_MIN_STOCK] = stock_i
-    out[i, M_HOLDING] += m.stock_holding[i] * m.unit_value[i] * stock_i / DAYS_PER_YEAR
+    inc[i, I_HOLDING] += m.stock_holding[i] * m.unit_value[i] * stock_i / DAYS_PER_YEAR
 
 
 @njit(cache=True, inline="always")
 def _accumulate_day(m, acc_gap, acc_stock, i, t, g, stock_i):
     """Add product ``i``'s gap and relative stock deficit of day ``t`` to the lane's sums
-    (fixed point, ``FIXED`` per 1.0)."""
+    (fixed point, ``FIXED`` per 1.0); returns the two amounts added."""
+    a_gap = 0
+    a_stock = 0
     if g > 0.0:  # g = 0 and a full stock add 0: the memory is left alone
-        acc_gap[t, i] += np.int64(g * FIXED + 0.5)
+        a_gap = np.int64(g * FIXED + 0.5)
+        acc_gap[t, i] += a_gap
     target = m.stock_target[i]
     if target > 0.0 and stock_i != target:
-        acc_stock[t, i] += np.int64((target - stock_i) / target * FIXED + 0.5)
+        a_stock = np.int64((target - stock_i) / target * FIXED + 0.5)
+        acc_stock[t, i] += a_stock
+    return a_gap, a_stock
 
 
 @njit(cache=True)
@@ -856,6 +939,38 @@ def _restraint_today(m, rs_start, rs_share, req, out, t, next_start):
     return restrained, next_start
 
 
+@njit(cache=True, inline="always")
+def _try_steady(m, rg, qual, pint, i, t, untouched, short, a_gap, a_stock):
+    """After clearing product ``i`` on day ``t`` (not restrained, its stock unchanged),
+    make it steady from tomorrow when its next days will be the same as today.
+
+    They are, until something its supply depends on changes (``DIRTY``), a restrained
+    day, or a qualification day (``WAKE``), when: its requirement, reshored fraction and
+    recycling capacity no longer change (``Reach.settle``; untouched products need not),
+    and each qualified reactive option has finished its ramp.
+
+    Returns the day it must be cleared again at the latest (its ``WAKE``), or -1 when it
+    does not become steady.
+    """
+    if not untouched and t < rg.settle[i]:
+        return -1
+    wake = m.requirement.shape[0]
+    for kind in range(2):
+        q = qual[kind, i]
+        if q > t:
+            if q < wake:
+                wake = q
+        elif q >= 0 and _ramp(t - q, m.rx_ramp[kind, i]) < 1.0:
+            return -1
+    pint[i, STEADY] = t + 1
+    pint[i, WAKE] = wake
+    pint[i, S_GAP] = a_gap
+    pint[i, S_STOCK] = a_stock
+    pint[i, S_SHORT] = 1 if short else 0
+    pint[i, S_UNTOUCHED] = 1 if untouched else 0
+    return wake
+
+
 @njit(cache=True, _nrt=False)
 def simulate_run(m, rg, ev, e0, e1, success, ls, tr, out, start):
     """Simulate one run of one strategy (docs/model.md) and write its metrics.
@@ -903,13 +1018,10 @@ def simulate_run(m, rg, ev, e0, e1, success, ls, tr, out, start):
     )  # fmt: skip
     clock = ls.clock
     stamp = clock[0]
-    ev_prof, pint, pflt = ls.ev_prof, ls.pint, ls.pflt
+    ev_prof, pint, pflt, inc, sys_day = ls.ev_prof, ls.pint, ls.pflt, ls.inc, ls.sys_day
     na = -1  # no events collected yet this run
     tr_phi, tr_stock, traced, snap_day, snap = tr
     sys_first = _start_run(m, ls, out, start, success)
-    sys_first_short = -1
-    sys_last_short = -1
-    sys_short_days = 0
     sys_min = 1.0
     t = start.day
     while t < T:
@@ -927,27 +1039,29 @@ def simulate_run(m, rg, ev, e0, e1, success, ls, tr, out, start):
                 m, rs_start, rs_share, req, out, t, next_start
             )
         if na == 0 and not restrained:
-            _end_idle(m, pint, out, stock, tr_phi, tr_stock, traced, t)
+            _end_steady(m, ls, out, tr_phi, tr_stock, traced, t)
             _quiet_stretch(
                 m, stock, phi, acc_stock, tr_phi, tr_stock, traced, snap_day, snap, out, t,
                 next_start,
             )  # fmt: skip
             t = next_start
             continue
-        sys_short_today = False
         for i in range(P):
-            idle = pint[i, IDLE]
-            if idle >= 0:
-                if pint[i, DIRTY] != t and not restrained:
-                    continue  # still idle: its days are booked when it wakes
-                _flush_idle(m, out, i, idle, t, stock[i], tr_phi, tr_stock, traced)
-                pint[i, IDLE] = -1
+            since = pint[i, STEADY]
+            if since >= 0:
+                if pint[i, DIRTY] != t and t < pint[i, WAKE] and not restrained:
+                    continue  # still steady: its days are booked when it wakes
+                _replay(m, ls, out, i, since, t, tr_phi, tr_stock, traced)
+                pint[i, STEADY] = -1
+            for k in range(N_INC):
+                inc[i, k] = 0.0
             D = m.requirement[t, i]
+            stock_before = stock[i]
             rho = 1.0
             if restrained and D > 0.0:
                 rho = req[i] / D
             untouched, b = _cached_supply(
-                m, phi, dc, stamp, pint, pflt, out, i, t, na, rho, not restrained
+                m, phi, dc, stamp, pint, pflt, out, inc, i, t, na, rho, not restrained
             )
             g = rho - b
             if g <= TOL or D <= 0.0:
@@ -960,7 +1074,7 @@ def simulate_run(m, rg, ev, e0, e1, success, ls, tr, out, start):
                         rs_start[i] = t + m.rs_lag[i]
                 if sys_first < 0:
                     sys_first = t
-                g = _reactive_supply(m, qual, dc, stamp, out, i, t, na, g)
+                g = _reactive_supply(m, qual, dc, stamp, inc, i, t, na, g)
                 g = _stock_release(m, stock, out, i, t, g)
             else:
                 _stock_refill(m, stock, i, t)
@@ -976,32 +1090,36 @@ def simulate_run(m, rg, ev, e0, e1, success, ls, tr, out, start):
                 for k in range(rg.use_ptr[i], rg.use_ptr[i + 1]):
                     pint[rg.use_product[k], DIRTY] = t
             phi[i] = f
-            _book_product_day(m, out, i, t, g, u, d_today, stock[i])
-            _accumulate_day(m, acc_gap, acc_stock, i, t, u, stock[i])
-            if g > TOL:
+            _book_product_day(m, out, inc, i, t, g, u, d_today, stock[i])
+            _commit(out, inc, i)
+            a_gap, a_stock = _accumulate_day(m, acc_gap, acc_stock, i, t, u, stock[i])
+            short = g > TOL
+            if short:
                 acc_short[t, i] += 1
                 if first_short[i] < 0:
                     first_short[i] = t
                 last_short[i] = t
                 if m.final_demand[i] > 0.0:
-                    sys_short_today = True
+                    sys_day[t] = True
             if m.final_demand[i] > 0.0 and f < sys_min:
                 sys_min = f
             if traced:
                 tr_phi[t, i] = f
                 tr_stock[t, i] = stock[i]
-            if untouched and not restrained:
-                target = m.stock_target[i]
-                if stock[i] == target or target == 0.0:
-                    pint[i, IDLE] = t + 1  # idle from tomorrow (_flush_idle)
-        if sys_short_today:
-            sys_short_days += 1
-            acc_short[t, P] += 1
-            if sys_first_short < 0:
-                sys_first_short = t
-            sys_last_short = t
+            if not restrained and stock[i] == stock_before:
+                _try_steady(m, rg, qual, pint, i, t, untouched, short, a_gap, a_stock)
         t += 1
-    _end_idle(m, pint, out, stock, tr_phi, tr_stock, traced, T)
+    _end_steady(m, ls, out, tr_phi, tr_stock, traced, T)
+    sys_first_short = -1
+    sys_last_short = -1
+    sys_short_days = 0
+    for d in range(start.day, T):
+        if sys_day[d]:
+            sys_short_days += 1
+            acc_short[d, P] += 1
+            if sys_first_short < 0:
+                sys_first_short = d
+            sys_last_short = d
     clock[0] = stamp
     _finalise_run(m, ls, out, sys_first, sys_first_short, sys_last_short, sys_short_days, sys_min)
 
@@ -1046,7 +1164,7 @@ def run_batch(
     """
     n = out.shape[0]
     lanes = acc_gap.shape[0]
-    P = m.requirement.shape[1]
+    T, P = m.requirement.shape
     G = m.group_rep.shape[0]
     C = m.haz_mult.shape[1]
     S = m.src_share.shape[0]
@@ -1055,9 +1173,9 @@ def run_batch(
         ne = ev.ptr[k + 1] - ev.ptr[k]
         if ne > max_events:
             max_events = ne
-    hx_ptr, hx_product, use_ptr, use_product = _reach(m)
+    hx_ptr, hx_product, use_ptr, use_product, settle = _reach(m)
     for lane in prange(lanes):
-        rg = Reach(hx_ptr, hx_product, use_ptr, use_product)
+        rg = Reach(hx_ptr, hx_product, use_ptr, use_product, settle)
         ls = LaneState(
             np.empty(P),
             np.empty(P),
@@ -1082,8 +1200,10 @@ def run_batch(
             np.full(P, -1, dtype=np.int64),
             np.zeros(1, dtype=np.int64),
             np.zeros(max_events),
-            np.empty((P, 3), dtype=np.int64),
+            np.empty((P, N_PINT), dtype=np.int64),
             np.empty((P, 7)),
+            np.zeros((P, N_INC)),
+            np.zeros(T, dtype=np.bool_),
         )
         for k in range(lane, n, lanes):
             traced = k < n_trace

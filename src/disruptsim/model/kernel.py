@@ -115,10 +115,13 @@ def _availability(c, i, na, act_h, act_sev, act_prof, haz_mult, haz_products):
 class DayCache(NamedTuple):
     """The events in force today and what the lane has derived from them (lane memory).
 
-    Every entry is valid while its stamp equals the lane's current stamp, which changes
-    whenever the events in force change (hazard, severity or profile of any of them, or
-    their number): values are computed on first use after a change and read afterwards,
-    with the very operations, in the same order, as computing them afresh.
+    A country's availability is valid while its stamp equals the country's, which changes
+    whenever an event that hits the country changes (starts, ends or moves along its
+    recovery); a product's exposure test is valid while its stamp equals the lane's,
+    which changes whenever the events in force change. Values are computed on first use
+    after a change and read afterwards; a value is recomputed from the events in force,
+    in their order, with the very operations of computing it afresh, so caching changes
+    no bit.
 
     Attributes
     ----------
@@ -127,8 +130,8 @@ class DayCache(NamedTuple):
     av, av_stamp : float64[G, C], int64[G, C]
         Availability of country ``c`` to the products of hazard group ``g``
         (``KernelModel.haz_group``: products covered by the same hazards).
-    src_x, src_stamp : float64[S], int64[S]
-        Availability of each source's exposure countries (weighted sum of ``av``).
+    cstamp : int64[C]
+        Each country's stamp.
     exposed, ex_stamp : bool[P], int64[P]
         Whether some event in force exposes the product (``KernelModel.haz_exposes``).
     """
@@ -138,41 +141,29 @@ class DayCache(NamedTuple):
     act_prof: np.ndarray
     av: np.ndarray
     av_stamp: np.ndarray
-    src_x: np.ndarray
-    src_stamp: np.ndarray
+    cstamp: np.ndarray
     exposed: np.ndarray
     ex_stamp: np.ndarray
 
 
 @njit(cache=True, inline="always")
-def _group_availability(m, dc, g, c, na, stamp):
+def _group_availability(m, dc, g, c, na):
     """Country ``c``'s availability to hazard group ``g`` today, from the cache."""
-    if dc.av_stamp[g, c] != stamp:
+    if dc.av_stamp[g, c] != dc.cstamp[c]:
         dc.av[g, c] = _availability(
             c, m.group_rep[g], na, dc.act_h, dc.act_sev, dc.act_prof, m.haz_mult, m.haz_products
         )
-        dc.av_stamp[g, c] = stamp
+        dc.av_stamp[g, c] = dc.cstamp[c]
     return dc.av[g, c]
 
 
 @njit(cache=True, inline="always")
-def _exposure_availability(m, dc, ptr0, ptr1, country, weight, g, na, stamp):
+def _exposure_availability(m, dc, ptr0, ptr1, country, weight, g, na):
     """Weighted availability of exposure entries ``ptr0:ptr1`` to hazard group ``g``."""
     x = 0.0
     for e in range(ptr0, ptr1):
-        x += weight[e] * _group_availability(m, dc, g, country[e], na, stamp)
+        x += weight[e] * _group_availability(m, dc, g, country[e], na)
     return x
-
-
-@njit(cache=True, inline="always")
-def _source_availability(m, dc, s, g, na, stamp):
-    """Availability of source ``s``'s exposure countries today, from the cache."""
-    if dc.src_stamp[s] != stamp:
-        dc.src_x[s] = _exposure_availability(
-            m, dc, m.exp_ptr[s], m.exp_ptr[s + 1], m.exp_country, m.exp_weight, g, na, stamp
-        )
-        dc.src_stamp[s] = stamp
-    return dc.src_x[s]
 
 
 @njit(cache=True, inline="always")
@@ -220,7 +211,7 @@ class LaneState(NamedTuple):
         Share of final demand restrained today.
     req : float64[P]
         Requirement today under the restraints in force (valid on restrained days).
-    av, av_stamp, src_x, src_stamp, exposed, ex_stamp
+    av, av_stamp, cstamp, exposed, ex_stamp
         The lane's :class:`DayCache` (with ``act_*``).
     clock : int64[1]
         The lane's current cache stamp (it only grows, run after run).
@@ -258,8 +249,7 @@ class LaneState(NamedTuple):
     req: np.ndarray
     av: np.ndarray
     av_stamp: np.ndarray
-    src_x: np.ndarray
-    src_stamp: np.ndarray
+    cstamp: np.ndarray
     exposed: np.ndarray
     ex_stamp: np.ndarray
     clock: np.ndarray
@@ -281,11 +271,12 @@ N_PINT = 8
 #: metrics they are added to (``INC_METRIC``).
 I_PREMIUM, I_OPEX, I_RECYCLED, I_RC_OPEX, I_DIV_COST, I_DIV_UNITS = 0, 1, 2, 3, 4, 5
 I_SUB_COST, I_SUB_UNITS, I_UNMET, I_SHORTAGE_COST, I_SHORT_DAYS, I_HOLDING = 6, 7, 8, 9, 10, 11
-N_INC = 12
+I_RELEASED = 12
+N_INC = 13
 INC_METRIC = np.array(
     [
         M_PREMIUM, M_OPEX, M_RECYCLED, M_RC_OPEX, M_DIV_COST, M_DIV_UNITS, M_SUB_COST,
-        M_SUB_UNITS, M_UNMET, M_SHORTAGE_COST, M_SHORT_DAYS, M_HOLDING,
+        M_SUB_UNITS, M_UNMET, M_SHORTAGE_COST, M_SHORT_DAYS, M_HOLDING, M_RELEASED,
     ],
     dtype=np.int64,
 )  # fmt: skip
@@ -302,6 +293,8 @@ class Reach(NamedTuple):
     ----------
     hx_ptr, hx_product : int64[H+1], int64[X]
         CSR: the products that hazard ``h`` exposes (``KernelModel.haz_exposes``).
+    hc_ptr, hc_country : int64[H+1], int64[Y]
+        CSR: the countries that hazard ``h`` hits (``KernelModel.haz_mult > 0``).
     use_ptr, use_product : int64[P+1], int64[I]
         CSR: the products that use product ``j`` as an input.
     settle : int64[P]
@@ -311,6 +304,8 @@ class Reach(NamedTuple):
 
     hx_ptr: np.ndarray
     hx_product: np.ndarray
+    hc_ptr: np.ndarray
+    hc_country: np.ndarray
     use_ptr: np.ndarray
     use_product: np.ndarray
     settle: np.ndarray
@@ -329,6 +324,17 @@ def _reach(m):
         for i in range(P):
             if m.haz_exposes[h, i]:
                 hx_product[k] = i
+                k += 1
+    C = m.haz_mult.shape[1]
+    hc_ptr = np.zeros(H + 1, dtype=np.int64)
+    for h in range(H):
+        hc_ptr[h + 1] = hc_ptr[h] + np.sum(m.haz_mult[h] > 0.0)
+    hc_country = np.empty(hc_ptr[H], dtype=np.int64)
+    for h in range(H):
+        k = hc_ptr[h]
+        for c in range(C):
+            if m.haz_mult[h, c] > 0.0:
+                hc_country[k] = c
                 k += 1
     use_ptr = np.zeros(P + 1, dtype=np.int64)
     for k in range(m.in_product.shape[0]):
@@ -353,7 +359,7 @@ def _reach(m):
             ):
                 settle[i] = d
                 break
-    return hx_ptr, hx_product, use_ptr, use_product, settle
+    return hx_ptr, hx_product, hc_ptr, hc_country, use_ptr, use_product, settle
 
 
 class RunTrace(NamedTuple):
@@ -419,7 +425,9 @@ def _start_run(m, ls, out, start, success):
 
 
 @njit(cache=True, inline="always")
-def _events_in_force(ev, e0, e1, t, T, act_h, act_sev, act_prof, prev_na, ev_prof, rg, pint):
+def _events_in_force(
+    ev, e0, e1, t, T, act_h, act_sev, act_prof, prev_na, ev_prof, rg, pint, cstamp, new_stamp
+):
     """Collect the events of a run in force on day ``t`` into ``act_*``; mark the products
     that an event whose profile changed since yesterday exposes.
 
@@ -441,6 +449,9 @@ def _events_in_force(ev, e0, e1, t, T, act_h, act_sev, act_prof, prev_na, ev_pro
     pint : int64[P, N_PINT]
         The lane's per-product integers: ``pint[i, DIRTY]`` is set to ``t`` for every
         product that an event whose profile changed exposes.
+    cstamp : int64[C]
+        The countries' stamps (:class:`DayCache`): set to ``new_stamp`` (the lane's stamp
+        after today's change) for every country such an event hits.
 
     Returns
     -------
@@ -478,6 +489,8 @@ def _events_in_force(ev, e0, e1, t, T, act_h, act_sev, act_prof, prev_na, ev_pro
             h = ev.hazard[e]
             for k in range(rg.hx_ptr[h], rg.hx_ptr[h + 1]):
                 pint[rg.hx_product[k], DIRTY] = t
+            for k in range(rg.hc_ptr[h], rg.hc_ptr[h + 1]):
+                cstamp[rg.hc_country[k]] = new_stamp
     if na != prev_na:
         changed = True
     return na, next_start, changed
@@ -582,7 +595,9 @@ def _supply(m, phi, dc, stamp, i, t, na, rho, rf, rc):
         if na == 0:
             x = 1.0
         else:
-            x = _source_availability(m, dc, s, g, na, stamp)
+            x = _exposure_availability(
+                m, dc, m.exp_ptr[s], m.exp_ptr[s + 1], m.exp_country, m.exp_weight, g, na
+            )
         if m.src_domestic[s]:
             for k in range(m.in_ptr[i], m.in_ptr[i + 1]):
                 fj = phi[m.in_product[k]]
@@ -600,7 +615,7 @@ def _supply(m, phi, dc, stamp, i, t, na, rho, rf, rc):
     if rc > 0.0:  # recycling displaces every source pro rata; home hazards only
         x_rc = 1.0
         if na > 0:
-            x_rc = _group_availability(m, dc, g, m.home, na, stamp)
+            x_rc = _group_availability(m, dc, g, m.home, na)
         b = (1.0 - rc) * b + rc * x_rc
         premium *= 1.0 - rc
         reshored *= 1.0 - rc
@@ -762,7 +777,7 @@ def _reactive_supply(m, qual, dc, stamp, inc, i, t, na, g):
             k1 = m.rx_exp_ptr[kind * P + i + 1]
             if k1 > k0 and na > 0:
                 cap *= _exposure_availability(
-                    m, dc, k0, k1, m.rx_exp_country, m.rx_exp_weight, m.haz_group[i], na, stamp
+                    m, dc, k0, k1, m.rx_exp_country, m.rx_exp_weight, m.haz_group[i], na
                 )
             dlv = g if g < cap else cap
             g -= dlv
@@ -776,7 +791,7 @@ def _reactive_supply(m, qual, dc, stamp, inc, i, t, na, g):
 
 
 @njit(cache=True, inline="always")
-def _stock_release(m, stock, out, i, t, g):
+def _stock_release(m, stock, inc, i, t, g):
     """Release ``min(g D, max_release D, stock)`` from the stock; returns the remaining gap."""
     if stock[i] > 0.0 and g > 0.0:
         D = m.requirement[t, i]
@@ -790,7 +805,7 @@ def _stock_release(m, stock, out, i, t, g):
         g -= rel / D
         if g < 0.0:
             g = 0.0
-        out[i, M_RELEASED] += rel
+        inc[i, I_RELEASED] += rel
     return g
 
 
@@ -940,20 +955,23 @@ def _restraint_today(m, rs_start, rs_share, req, out, t, next_start):
 
 
 @njit(cache=True, inline="always")
-def _try_steady(m, rg, qual, pint, i, t, untouched, short, a_gap, a_stock):
+def _try_steady(m, rg, qual, pint, i, t, untouched, short, a_gap, a_stock, stock_i):
     """After clearing product ``i`` on day ``t`` (not restrained, its stock unchanged),
     make it steady from tomorrow when its next days will be the same as today.
 
     They are, until something its supply depends on changes (``DIRTY``), a restrained
     day, or a qualification day (``WAKE``), when: its requirement, reshored fraction and
-    recycling capacity no longer change (``Reach.settle``; untouched products need not),
-    and each qualified reactive option has finished its ramp.
+    recycling capacity no longer change (``Reach.settle``; an untouched product with a
+    full stock need not: its day does not depend on them), and each qualified reactive
+    option has finished its ramp. Its stock is unchanged today; anything a day adds
+    although the stock does not move (a release or refill too small to change it) is in
+    its increments, and the same stock and inputs give the same amounts tomorrow.
 
     Returns the day it must be cleared again at the latest (its ``WAKE``), or -1 when it
     does not become steady.
     """
-    if not untouched and t < rg.settle[i]:
-        return -1
+    if t < rg.settle[i] and not (untouched and stock_i >= m.stock_target[i]):
+        return -1  # its requirement may still change (and with it its day)
     wake = m.requirement.shape[0]
     for kind in range(2):
         q = qual[kind, i]
@@ -1013,11 +1031,12 @@ def simulate_run(m, rg, ev, e0, e1, success, ls, tr, out, start):
     act_h, act_sev, act_prof, acc_gap, acc_short, acc_stock = ls[6:12]
     rs_start, rs_share, req = ls[12:15]
     dc = DayCache(
-        act_h, act_sev, act_prof, ls.av, ls.av_stamp, ls.src_x, ls.src_stamp, ls.exposed,
-        ls.ex_stamp,
+        act_h, act_sev, act_prof, ls.av, ls.av_stamp, ls.cstamp, ls.exposed, ls.ex_stamp,
     )  # fmt: skip
     clock = ls.clock
     stamp = clock[0]
+    for c in range(dc.cstamp.shape[0]):
+        dc.cstamp[c] = stamp + 1  # every availability of an earlier run is stale
     ev_prof, pint, pflt, inc, sys_day = ls.ev_prof, ls.pint, ls.pflt, ls.inc, ls.sys_day
     na = -1  # no events collected yet this run
     tr_phi, tr_stock, traced, snap_day, snap = tr
@@ -1029,7 +1048,7 @@ def simulate_run(m, rg, ev, e0, e1, success, ls, tr, out, start):
             for i in range(P):
                 snap[i] = stock[i]
         na, next_start, changed = _events_in_force(
-            ev, e0, e1, t, T, act_h, act_sev, act_prof, na, ev_prof, rg, pint
+            ev, e0, e1, t, T, act_h, act_sev, act_prof, na, ev_prof, rg, pint, dc.cstamp, stamp + 1
         )
         if changed:
             stamp += 1  # every cached value of dc is stale
@@ -1075,7 +1094,7 @@ def simulate_run(m, rg, ev, e0, e1, success, ls, tr, out, start):
                 if sys_first < 0:
                     sys_first = t
                 g = _reactive_supply(m, qual, dc, stamp, inc, i, t, na, g)
-                g = _stock_release(m, stock, out, i, t, g)
+                g = _stock_release(m, stock, inc, i, t, g)
             else:
                 _stock_refill(m, stock, i, t)
             if g <= TOL:
@@ -1107,7 +1126,7 @@ def simulate_run(m, rg, ev, e0, e1, success, ls, tr, out, start):
                 tr_phi[t, i] = f
                 tr_stock[t, i] = stock[i]
             if not restrained and stock[i] == stock_before:
-                _try_steady(m, rg, qual, pint, i, t, untouched, short, a_gap, a_stock)
+                _try_steady(m, rg, qual, pint, i, t, untouched, short, a_gap, a_stock, stock[i])
         t += 1
     _end_steady(m, ls, out, tr_phi, tr_stock, traced, T)
     sys_first_short = -1
@@ -1167,15 +1186,14 @@ def run_batch(
     T, P = m.requirement.shape
     G = m.group_rep.shape[0]
     C = m.haz_mult.shape[1]
-    S = m.src_share.shape[0]
     max_events = 1
     for k in range(n):
         ne = ev.ptr[k + 1] - ev.ptr[k]
         if ne > max_events:
             max_events = ne
-    hx_ptr, hx_product, use_ptr, use_product, settle = _reach(m)
+    hx_ptr, hx_product, hc_ptr, hc_country, use_ptr, use_product, settle = _reach(m)
     for lane in prange(lanes):
-        rg = Reach(hx_ptr, hx_product, use_ptr, use_product, settle)
+        rg = Reach(hx_ptr, hx_product, hc_ptr, hc_country, use_ptr, use_product, settle)
         ls = LaneState(
             np.empty(P),
             np.empty(P),
@@ -1194,8 +1212,7 @@ def run_batch(
             np.empty(P),
             np.empty((G, C)),
             np.full((G, C), -1, dtype=np.int64),
-            np.empty(S),
-            np.full(S, -1, dtype=np.int64),
+            np.empty(C, dtype=np.int64),
             np.empty(P, dtype=np.bool_),
             np.full(P, -1, dtype=np.int64),
             np.zeros(1, dtype=np.int64),

@@ -147,22 +147,22 @@ class DayCache(NamedTuple):
 
 
 @njit(cache=True, inline="always")
-def _group_availability(m, dc, g, c, na):
+def _group_availability(m, rg, dc, g, c, na):
     """Country ``c``'s availability to hazard group ``g`` today, from the cache."""
     if dc.av_stamp[g, c] != dc.cstamp[c]:
         dc.av[g, c] = _availability(
-            c, m.group_rep[g], na, dc.act_h, dc.act_sev, dc.act_prof, m.haz_mult, m.haz_products
+            c, rg.group_rep[g], na, dc.act_h, dc.act_sev, dc.act_prof, m.haz_mult, m.haz_products
         )
         dc.av_stamp[g, c] = dc.cstamp[c]
     return dc.av[g, c]
 
 
 @njit(cache=True, inline="always")
-def _exposure_availability(m, dc, ptr0, ptr1, country, weight, g, na):
+def _exposure_availability(m, rg, dc, ptr0, ptr1, country, weight, g, na):
     """Weighted availability of exposure entries ``ptr0:ptr1`` to hazard group ``g``."""
     x = 0.0
     for e in range(ptr0, ptr1):
-        x += weight[e] * _group_availability(m, dc, g, country[e], na)
+        x += weight[e] * _group_availability(m, rg, dc, g, country[e], na)
     return x
 
 
@@ -267,6 +267,8 @@ class LaneState(NamedTuple):
 #: deficit, whether it is short, whether it is untouched (:func:`_replay`).
 CACHED, DIRTY, STEADY, WAKE, S_GAP, S_STOCK, S_SHORT, S_UNTOUCHED = 0, 1, 2, 3, 4, 5, 6, 7
 N_PINT = 8
+#: One as an unsigned integer: ``uint64 + 1`` would be a float in numba.
+U1 = np.uint64(1)
 #: Columns of a lane's per-product increments of the day ``LaneState.inc`` and the
 #: metrics they are added to (``INC_METRIC``).
 I_PREMIUM, I_OPEX, I_RECYCLED, I_RC_OPEX, I_DIV_COST, I_DIV_UNITS = 0, 1, 2, 3, 4, 5
@@ -287,21 +289,41 @@ F_B, F_PREMIUM, F_RESHORED, F_RECYCLED, F_RF, F_RC, F_UNTOUCHED = 0, 1, 2, 3, 4,
 
 
 class Reach(NamedTuple):
-    """Who depends on what, for marking the products whose supply must be recomputed.
+    """The model's index arrays as unsigned integers, and who depends on what.
+
+    Numba wraps negative array indices around (``a[-1]``) unless the index is unsigned;
+    the kernel's hot loops index with these ``uint64`` copies of the model's CSR arrays
+    (built once per batch by :func:`_reach`), which saves that check on every access.
 
     Attributes
     ----------
-    hx_ptr, hx_product : int64[H+1], int64[X]
+    src_ptr, exp_ptr, exp_country, in_ptr, in_product, rx_exp_ptr, rx_exp_country : uint64[...]
+        ``KernelModel``'s arrays of the same names.
+    haz_group, group_rep : uint64[P], uint64[G]
+        ``KernelModel``'s arrays of the same names.
+    home : uint64
+        ``KernelModel.home``.
+    hx_ptr, hx_product : uint64[H+1], uint64[X]
         CSR: the products that hazard ``h`` exposes (``KernelModel.haz_exposes``).
-    hc_ptr, hc_country : int64[H+1], int64[Y]
+    hc_ptr, hc_country : uint64[H+1], uint64[Y]
         CSR: the countries that hazard ``h`` hits (``KernelModel.haz_mult > 0``).
-    use_ptr, use_product : int64[P+1], int64[I]
+    use_ptr, use_product : uint64[P+1], uint64[I]
         CSR: the products that use product ``j`` as an input.
     settle : int64[P]
         The day from which the product's requirement, reshored fraction and recycling
         capacity no longer change.
     """
 
+    src_ptr: np.ndarray
+    exp_ptr: np.ndarray
+    exp_country: np.ndarray
+    in_ptr: np.ndarray
+    in_product: np.ndarray
+    rx_exp_ptr: np.ndarray
+    rx_exp_country: np.ndarray
+    haz_group: np.ndarray
+    group_rep: np.ndarray
+    home: np.uint64
     hx_ptr: np.ndarray
     hx_product: np.ndarray
     hc_ptr: np.ndarray
@@ -312,43 +334,33 @@ class Reach(NamedTuple):
 
 
 @njit(cache=True)
+def _csr(mask):
+    """CSR (uint64) of the ``True`` columns of each row of a boolean matrix."""
+    R, K = mask.shape
+    ptr = np.zeros(R + 1, dtype=np.uint64)
+    for r in range(R):
+        ptr[r + 1] = ptr[r] + np.uint64(np.sum(mask[r]))
+    col = np.empty(np.int64(ptr[R]), dtype=np.uint64)
+    k = 0
+    for r in range(R):
+        for j in range(K):
+            if mask[r, j]:
+                col[k] = j
+                k += 1
+    return ptr, col
+
+
+@njit(cache=True)
 def _reach(m):
-    """The arrays of the model's :class:`Reach` (once per batch)."""
-    H, P = m.haz_exposes.shape
-    hx_ptr = np.zeros(H + 1, dtype=np.int64)
-    for h in range(H):
-        hx_ptr[h + 1] = hx_ptr[h] + np.sum(m.haz_exposes[h])
-    hx_product = np.empty(hx_ptr[H], dtype=np.int64)
-    for h in range(H):
-        k = hx_ptr[h]
-        for i in range(P):
-            if m.haz_exposes[h, i]:
-                hx_product[k] = i
-                k += 1
-    C = m.haz_mult.shape[1]
-    hc_ptr = np.zeros(H + 1, dtype=np.int64)
-    for h in range(H):
-        hc_ptr[h + 1] = hc_ptr[h] + np.sum(m.haz_mult[h] > 0.0)
-    hc_country = np.empty(hc_ptr[H], dtype=np.int64)
-    for h in range(H):
-        k = hc_ptr[h]
-        for c in range(C):
-            if m.haz_mult[h, c] > 0.0:
-                hc_country[k] = c
-                k += 1
-    use_ptr = np.zeros(P + 1, dtype=np.int64)
-    for k in range(m.in_product.shape[0]):
-        use_ptr[m.in_product[k] + 1] += 1
-    for j in range(P):
-        use_ptr[j + 1] += use_ptr[j]
-    use_product = np.empty(use_ptr[P], dtype=np.int64)
-    fill = use_ptr[:P].copy()
+    """The arrays of the model's :class:`Reach`, in its order (once per batch)."""
+    T, P = m.requirement.shape
+    hx_ptr, hx_product = _csr(m.haz_exposes)
+    hc_ptr, hc_country = _csr(m.haz_mult > 0.0)
+    uses = np.zeros((P, P), dtype=np.bool_)
     for i in range(P):
         for k in range(m.in_ptr[i], m.in_ptr[i + 1]):
-            j = m.in_product[k]
-            use_product[fill[j]] = i
-            fill[j] += 1
-    T = m.requirement.shape[0]
+            uses[m.in_product[k], i] = True
+    use_ptr, use_product = _csr(uses)
     settle = np.zeros(P, dtype=np.int64)
     for i in range(P):
         for d in range(T - 1, 0, -1):
@@ -359,7 +371,25 @@ def _reach(m):
             ):
                 settle[i] = d
                 break
-    return hx_ptr, hx_product, hc_ptr, hc_country, use_ptr, use_product, settle
+    return (
+        m.src_ptr.astype(np.uint64),
+        m.exp_ptr.astype(np.uint64),
+        m.exp_country.astype(np.uint64),
+        m.in_ptr.astype(np.uint64),
+        m.in_product.astype(np.uint64),
+        m.rx_exp_ptr.astype(np.uint64),
+        m.rx_exp_country.astype(np.uint64),
+        m.haz_group.astype(np.uint64),
+        m.group_rep.astype(np.uint64),
+        np.uint64(m.home),
+        hx_ptr,
+        hx_product,
+        hc_ptr,
+        hc_country,
+        use_ptr,
+        use_product,
+        settle,
+    )
 
 
 class RunTrace(NamedTuple):
@@ -542,7 +572,7 @@ def _quiet_stretch(m, stock, phi, acc_stock, tr_phi, tr_stock, traced, snap_day,
 
 
 @njit(cache=True, inline="always")
-def _supply(m, phi, dc, stamp, i, t, na, rho, rf, rc):
+def _supply(m, rg, phi, dc, stamp, i, t, na, rho, rf, rc):
     """Baseline supply of product ``i`` on day ``t`` (nothing is booked).
 
     A product that no event in force exposes and whose inputs are all fulfilled is
@@ -574,17 +604,17 @@ def _supply(m, phi, dc, stamp, i, t, na, rho, rf, rc):
     """
     untouched = rho == 1.0 and not _exposed(m, dc, i, na, stamp)
     if untouched:
-        for k in range(m.in_ptr[i], m.in_ptr[i + 1]):
-            if phi[m.in_product[k]] < 1.0:
+        for k in range(rg.in_ptr[i], rg.in_ptr[i + 1]):
+            if phi[rg.in_product[k]] < 1.0:
                 untouched = False
                 break
     if untouched:
         return True, 1.0, 0.0, 0.0, 0.0
-    g = m.haz_group[i]
+    g = rg.haz_group[i]
     b = 0.0
     premium = 0.0
     reshored = 0.0
-    for s in range(m.src_ptr[i], m.src_ptr[i + 1]):
+    for s in range(rg.src_ptr[i], rg.src_ptr[i + 1]):
         w = m.src_share[s]
         if s == m.resh_from[i]:
             w -= rf
@@ -596,11 +626,11 @@ def _supply(m, phi, dc, stamp, i, t, na, rho, rf, rc):
             x = 1.0
         else:
             x = _exposure_availability(
-                m, dc, m.exp_ptr[s], m.exp_ptr[s + 1], m.exp_country, m.exp_weight, g, na
+                m, rg, dc, rg.exp_ptr[s], rg.exp_ptr[s + U1], rg.exp_country, m.exp_weight, g, na
             )
         if m.src_domestic[s]:
-            for k in range(m.in_ptr[i], m.in_ptr[i + 1]):
-                fj = phi[m.in_product[k]]
+            for k in range(rg.in_ptr[i], rg.in_ptr[i + 1]):
+                fj = phi[rg.in_product[k]]
                 if rho < 1.0:
                     fj *= rho
                 if fj < x:
@@ -615,7 +645,7 @@ def _supply(m, phi, dc, stamp, i, t, na, rho, rf, rc):
     if rc > 0.0:  # recycling displaces every source pro rata; home hazards only
         x_rc = 1.0
         if na > 0:
-            x_rc = _group_availability(m, dc, g, m.home, na)
+            x_rc = _group_availability(m, rg, dc, g, rg.home, na)
         b = (1.0 - rc) * b + rc * x_rc
         premium *= 1.0 - rc
         reshored *= 1.0 - rc
@@ -708,7 +738,7 @@ def _replay(m, ls, out, i, t0, t1, tr_phi, tr_stock, traced):
 
 
 @njit(cache=True, inline="always")
-def _cached_supply(m, phi, dc, stamp, pint, pflt, out, inc, i, t, na, rho, cache):
+def _cached_supply(m, rg, phi, dc, stamp, pint, pflt, out, inc, i, t, na, rho, cache):
     """Product ``i``'s baseline supply on day ``t``, from the lane's supply cache when it
     still holds (``cache``: not a restrained day), booked; returns ``(untouched, b)``.
 
@@ -729,7 +759,7 @@ def _cached_supply(m, phi, dc, stamp, pint, pflt, out, inc, i, t, na, rho, cache
         recycled = pflt[i, F_RECYCLED]
     else:
         untouched, b, premium, reshored, recycled = _supply(
-            m, phi, dc, stamp, i, t, na, rho, rf, rc
+            m, rg, phi, dc, stamp, i, t, na, rho, rf, rc
         )
         if cache:
             pint[i, CACHED] = t
@@ -759,7 +789,7 @@ def _end_steady(m, ls, out, tr_phi, tr_stock, traced, t):
 
 
 @njit(cache=True, inline="always")
-def _reactive_supply(m, qual, dc, stamp, inc, i, t, na, g):
+def _reactive_supply(m, rg, qual, dc, inc, i, t, na, g):
     """Reactive diversification, then substitution, close what they can of the gap ``g``.
 
     Each, once qualified (``qual``), has a capacity ramping to ``rx_max`` times the
@@ -773,11 +803,11 @@ def _reactive_supply(m, qual, dc, stamp, inc, i, t, na, g):
         q = qual[kind, i]
         if q >= 0 and t >= q and g > 0.0:
             cap = m.rx_max[kind, i] * _ramp(t - q, m.rx_ramp[kind, i])
-            k0 = m.rx_exp_ptr[kind * P + i]
-            k1 = m.rx_exp_ptr[kind * P + i + 1]
+            k0 = rg.rx_exp_ptr[kind * P + i]
+            k1 = rg.rx_exp_ptr[kind * P + i + 1]
             if k1 > k0 and na > 0:
                 cap *= _exposure_availability(
-                    m, dc, k0, k1, m.rx_exp_country, m.rx_exp_weight, m.haz_group[i], na
+                    m, rg, dc, k0, k1, rg.rx_exp_country, m.rx_exp_weight, rg.haz_group[i], na
                 )
             dlv = g if g < cap else cap
             g -= dlv
@@ -989,7 +1019,7 @@ def _try_steady(m, rg, qual, pint, i, t, untouched, short, a_gap, a_stock, stock
     return wake
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, error_model="numpy")
 def simulate_run(m, rg, ev, e0, e1, success, ls, tr, out, start):
     """Simulate one run of one strategy (docs/model.md) and write its metrics.
 
@@ -1080,7 +1110,7 @@ def simulate_run(m, rg, ev, e0, e1, success, ls, tr, out, start):
             if restrained and D > 0.0:
                 rho = req[i] / D
             untouched, b = _cached_supply(
-                m, phi, dc, stamp, pint, pflt, out, inc, i, t, na, rho, not restrained
+                m, rg, phi, dc, stamp, pint, pflt, out, inc, i, t, na, rho, not restrained
             )
             g = rho - b
             if g <= TOL or D <= 0.0:
@@ -1093,7 +1123,7 @@ def simulate_run(m, rg, ev, e0, e1, success, ls, tr, out, start):
                         rs_start[i] = t + m.rs_lag[i]
                 if sys_first < 0:
                     sys_first = t
-                g = _reactive_supply(m, qual, dc, stamp, inc, i, t, na, g)
+                g = _reactive_supply(m, rg, qual, dc, inc, i, t, na, g)
                 g = _stock_release(m, stock, inc, i, t, g)
             else:
                 _stock_refill(m, stock, i, t)
@@ -1143,7 +1173,7 @@ def simulate_run(m, rg, ev, e0, e1, success, ls, tr, out, start):
     _finalise_run(m, ls, out, sys_first, sys_first_short, sys_last_short, sys_short_days, sys_min)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def run_batch(
     m, ev, success, out, n_trace, trace_phi, trace_stock, acc_gap, acc_short, acc_stock,
     start, snap_day, snap_stock,
@@ -1191,9 +1221,9 @@ def run_batch(
         ne = ev.ptr[k + 1] - ev.ptr[k]
         if ne > max_events:
             max_events = ne
-    hx_ptr, hx_product, hc_ptr, hc_country, use_ptr, use_product, settle = _reach(m)
+    r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16 = _reach(m)
     for lane in prange(lanes):
-        rg = Reach(hx_ptr, hx_product, hc_ptr, hc_country, use_ptr, use_product, settle)
+        rg = Reach(r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16)
         ls = LaneState(
             np.empty(P),
             np.empty(P),
@@ -1201,7 +1231,7 @@ def run_batch(
             np.empty(P, dtype=np.int64),
             np.empty(P, dtype=np.int64),
             np.empty((2, P), dtype=np.int64),
-            np.empty(max_events, dtype=np.int64),
+            np.empty(max_events, dtype=np.uint64),
             np.empty(max_events),
             np.empty(max_events),
             acc_gap[lane],

@@ -491,7 +491,9 @@ def _events_in_force(
         The first start day after today (``T`` if none).
     changed : bool
         Today's events differ from the previous call's (in number, hazard, severity or
-        profile).
+        profile), or an event started, ended or moved along its recovery (one event can
+        end as another with the same values starts: the values are the same, but the
+        country stamps set for them must be new).
     """
     na = 0
     next_start = T
@@ -515,6 +517,7 @@ def _events_in_force(
             na += 1
             now = pr
         if now != ev_prof[e - e0]:
+            changed = True  # (also when another event takes over identical values)
             ev_prof[e - e0] = now
             h = ev.hazard[e]
             for k in range(rg.hx_ptr[h], rg.hx_ptr[h + 1]):

@@ -280,7 +280,7 @@ INC_METRIC = np.array(
         M_PREMIUM, M_OPEX, M_RECYCLED, M_RC_OPEX, M_DIV_COST, M_DIV_UNITS, M_SUB_COST,
         M_SUB_UNITS, M_UNMET, M_SHORTAGE_COST, M_SHORT_DAYS, M_HOLDING, M_RELEASED,
     ],
-    dtype=np.int64,
+    dtype=np.uint64,
 )  # fmt: skip
 #: Columns of ``LaneState.pflt``: the cached supply ratio, premium, reshored and recycled
 #: shares, the reshored fraction and recycling capacity they were computed with, and
@@ -301,6 +301,8 @@ class Reach(NamedTuple):
         ``KernelModel``'s arrays of the same names.
     haz_group, group_rep : uint64[P], uint64[G]
         ``KernelModel``'s arrays of the same names.
+    resh_from, resh_dom : uint64[P]
+        ``KernelModel``'s, with -1 (no source) as the largest uint64 (no source index).
     home : uint64
         ``KernelModel.home``.
     hx_ptr, hx_product : uint64[H+1], uint64[X]
@@ -323,6 +325,8 @@ class Reach(NamedTuple):
     rx_exp_country: np.ndarray
     haz_group: np.ndarray
     group_rep: np.ndarray
+    resh_from: np.ndarray
+    resh_dom: np.ndarray
     home: np.uint64
     hx_ptr: np.ndarray
     hx_product: np.ndarray
@@ -348,6 +352,15 @@ def _csr(mask):
                 col[k] = j
                 k += 1
     return ptr, col
+
+
+@njit(cache=True)
+def _unsigned_or_max(a):
+    """``a`` as uint64, its negative entries (-1: none) as the largest uint64."""
+    u = np.empty(a.shape[0], dtype=np.uint64)
+    for k in range(a.shape[0]):
+        u[k] = np.uint64(a[k]) if a[k] >= 0 else ~np.uint64(0)
+    return u
 
 
 @njit(cache=True)
@@ -381,6 +394,8 @@ def _reach(m):
         m.rx_exp_country.astype(np.uint64),
         m.haz_group.astype(np.uint64),
         m.group_rep.astype(np.uint64),
+        _unsigned_or_max(m.resh_from),
+        _unsigned_or_max(m.resh_dom),
         np.uint64(m.home),
         hx_ptr,
         hx_product,
@@ -498,7 +513,8 @@ def _events_in_force(
     na = 0
     next_start = T
     changed = False
-    for e in range(e0, e1):
+    u0 = np.uint64(e0)  # unsigned indices: no wraparound check (see Reach)
+    for e in range(u0, np.uint64(e1)):
         s = ev.start[e]
         if s > t:
             if s < next_start:
@@ -516,9 +532,9 @@ def _events_in_force(
             act_prof[na] = pr
             na += 1
             now = pr
-        if now != ev_prof[e - e0]:
+        if now != ev_prof[e - u0]:
             changed = True  # (also when another event takes over identical values)
-            ev_prof[e - e0] = now
+            ev_prof[e - u0] = now
             h = ev.hazard[e]
             for k in range(rg.hx_ptr[h], rg.hx_ptr[h + 1]):
                 pint[rg.hx_product[k], DIRTY] = t
@@ -619,9 +635,9 @@ def _supply(m, rg, phi, dc, stamp, i, t, na, rho, rf, rc):
     reshored = 0.0
     for s in range(rg.src_ptr[i], rg.src_ptr[i + 1]):
         w = m.src_share[s]
-        if s == m.resh_from[i]:
+        if s == rg.resh_from[i]:
             w -= rf
-        elif s == m.resh_dom[i]:
+        elif s == rg.resh_dom[i]:
             w += rf
         if w <= 0.0:
             continue
@@ -639,7 +655,7 @@ def _supply(m, rg, phi, dc, stamp, i, t, na, rho, rf, rc):
                 if fj < x:
                     x = fj
         b += w * x
-        if s == m.resh_dom[i]:
+        if s == rg.resh_dom[i]:
             premium += (w - rf) * x * m.src_premium[s]
             reshored += rf * x
         else:
@@ -1224,9 +1240,11 @@ def run_batch(
         ne = ev.ptr[k + 1] - ev.ptr[k]
         if ne > max_events:
             max_events = ne
-    r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16 = _reach(m)
+    r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18 = _reach(m)
     for lane in prange(lanes):
-        rg = Reach(r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16)
+        rg = Reach(
+            r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18
+        )
         ls = LaneState(
             np.empty(P),
             np.empty(P),

@@ -264,9 +264,10 @@ class LaneState(NamedTuple):
 #: supply was cached, the last day something its supply depends on changed, the first
 #: day of its steady stretch (-1: not steady), the day a steady product must be cleared
 #: again (a qualification day), and of its steady day: the fixed-point gap and stock
-#: deficit, whether it is short, whether it is untouched (:func:`_replay`).
-CACHED, DIRTY, STEADY, WAKE, S_GAP, S_STOCK, S_SHORT, S_UNTOUCHED = 0, 1, 2, 3, 4, 5, 6, 7
-N_PINT = 8
+#: deficit, whether it is short, whether it is untouched, whether its stock refills
+#: (:func:`_replay`).
+CACHED, DIRTY, STEADY, WAKE, S_GAP, S_STOCK, S_SHORT, S_UNTOUCHED, S_REFILL = range(9)
+N_PINT = 9
 #: One as an unsigned integer: ``uint64 + 1`` would be a float in numba.
 U1 = np.uint64(1)
 #: Columns of a lane's per-product increments of the day ``LaneState.inc`` and the
@@ -720,16 +721,21 @@ def _replay(m, ls, out, i, t0, t1, tr_phi, tr_stock, traced):
     quiet-day costs of an untouched product, which are read per day. Each metric receives
     the same additions in the same (day) order as day-by-day booking; metrics are summed
     one after the other, which changes no bit (each is a sum of its own).
+
+    A product whose stock refills (no gap, stock below target) is replayed day by day for
+    what the stock changes: the refill (:func:`_stock_refill`, with each day's
+    requirement), the holding cost of the day's stock, its stock deficit and trace.
     """
     if t1 <= t0:
         return
     pint = ls.pint
+    refill = pint[i, S_REFILL] != 0
     if pint[i, S_UNTOUCHED]:
         for d in range(t0, t1):
             _quiet_day_costs(m, out, i, d)
     for k in range(N_INC):
         x = ls.inc[i, k]
-        if x != 0.0:  # adding 0.0 changes no bit of a sum that starts at +0.0
+        if x != 0.0 and not (refill and k == I_HOLDING):  # adding 0.0 changes no bit
             c = INC_METRIC[k]
             for _ in range(t0, t1):
                 out[i, c] += x
@@ -737,6 +743,16 @@ def _replay(m, ls, out, i, t0, t1, tr_phi, tr_stock, traced):
     if a_gap != 0:
         for d in range(t0, t1):
             ls.acc_gap[d, i] += a_gap
+    if refill:
+        for d in range(t0, t1):
+            _stock_refill(m, ls.stock, i, d)
+            st = ls.stock[i]
+            out[i, M_HOLDING] += m.stock_holding[i] * m.unit_value[i] * st / DAYS_PER_YEAR
+            _accumulate_day(m, ls.acc_gap, ls.acc_stock, i, d, 0.0, st)
+            if traced:
+                tr_phi[d, i] = 1.0
+                tr_stock[d, i] = st
+        return  # no gap: nothing else to book
     a_stock = pint[i, S_STOCK]
     if a_stock != 0:
         for d in range(t0, t1):
@@ -1004,7 +1020,7 @@ def _restraint_today(m, rs_start, rs_share, req, out, t, next_start):
 
 
 @njit(cache=True, inline="always")
-def _try_steady(m, rg, qual, pint, i, t, untouched, short, a_gap, a_stock, stock_i):
+def _try_steady(m, rg, qual, pint, i, t, untouched, short, a_gap, a_stock, stock_i, refill):
     """After clearing product ``i`` on day ``t`` (not restrained, its stock unchanged),
     make it steady from tomorrow when its next days will be the same as today.
 
@@ -1019,7 +1035,7 @@ def _try_steady(m, rg, qual, pint, i, t, untouched, short, a_gap, a_stock, stock
     Returns the day it must be cleared again at the latest (its ``WAKE``), or -1 when it
     does not become steady.
     """
-    if t < rg.settle[i] and not (untouched and stock_i >= m.stock_target[i]):
+    if t < rg.settle[i] and not (untouched and (refill or stock_i >= m.stock_target[i])):
         return -1  # its requirement may still change (and with it its day)
     wake = m.requirement.shape[0]
     for kind in range(2):
@@ -1035,6 +1051,7 @@ def _try_steady(m, rg, qual, pint, i, t, untouched, short, a_gap, a_stock, stock
     pint[i, S_STOCK] = a_stock
     pint[i, S_SHORT] = 1 if short else 0
     pint[i, S_UNTOUCHED] = 1 if untouched else 0
+    pint[i, S_REFILL] = 1 if refill else 0
     return wake
 
 
@@ -1094,6 +1111,7 @@ def simulate_run(m, rg, ev, e0, e1, success, ls, tr, out, start):
     t = start.day
     while t < T:
         if t == snap_day:
+            _end_steady(m, ls, out, tr_phi, tr_stock, traced, t)  # a refilling stock moves
             for i in range(P):
                 snap[i] = stock[i]
         na, next_start, changed = _events_in_force(
@@ -1125,6 +1143,7 @@ def simulate_run(m, rg, ev, e0, e1, success, ls, tr, out, start):
                 inc[i, k] = 0.0
             D = m.requirement[t, i]
             stock_before = stock[i]
+            refill = False
             rho = 1.0
             if restrained and D > 0.0:
                 rho = req[i] / D
@@ -1145,6 +1164,7 @@ def simulate_run(m, rg, ev, e0, e1, success, ls, tr, out, start):
                 g = _reactive_supply(m, rg, qual, dc, inc, i, t, na, g)
                 g = _stock_release(m, stock, inc, i, t, g)
             else:
+                refill = stock_before < m.stock_target[i]
                 _stock_refill(m, stock, i, t)
             if g <= TOL:
                 g = 0.0  # a remainder within the tolerance is met
@@ -1174,8 +1194,10 @@ def simulate_run(m, rg, ev, e0, e1, success, ls, tr, out, start):
             if traced:
                 tr_phi[t, i] = f
                 tr_stock[t, i] = stock[i]
-            if not restrained and stock[i] == stock_before:
-                _try_steady(m, rg, qual, pint, i, t, untouched, short, a_gap, a_stock, stock[i])
+            if not restrained and (stock[i] == stock_before or refill):
+                _try_steady(
+                    m, rg, qual, pint, i, t, untouched, short, a_gap, a_stock, stock[i], refill
+                )
         t += 1
     _end_steady(m, ls, out, tr_phi, tr_stock, traced, T)
     sys_first_short = -1

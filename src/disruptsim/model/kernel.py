@@ -7,12 +7,14 @@ runs with ``prange`` in :func:`run_batch`. The dynamics are those of ``docs/mode
 one run is :func:`simulate_run`, split into its steps (events in force, quiet stretch,
 the steps of one product-day, finalise).
 
-On a day with events in force, availabilities are read from the lane's :class:`DayCache`:
-a country's availability per hazard group (products covered by the same hazards), each
-source's exposure availability and each product's exposure test are computed once per
-change of the events in force (stamped) and read afterwards, with the same operations in
-the same order as computing them afresh, so results are bit-identical to the uncached
-kernel (``docs/architecture.md``, "The kernel's day cache"; ``tests/test_kernel_frozen.py``).
+On a day with events in force, a product is cleared only when something it depends on
+has changed; otherwise it is *steady* and its days are booked later, in day order
+(:func:`_replay`). Its supply is recomputed only when an event that exposes it or an
+input's fulfilment changed (the lane's per-product cache, :func:`_cached_supply`), and a
+country's availability only when an event that hits it changed (:class:`DayCache`). Every
+cached or replayed value is computed with the same operations in the same order as
+afresh, so results are bit-identical to the frozen kernels (``tests/test_kernel_frozen.py``).
+Hot loops index with unsigned copies of the model's index arrays (:class:`Reach`).
 
 Per-run metrics are written into ``out[run, product, metric]``, the last product row
 being the system. The daily mean over all runs is accumulated in int64 fixed point
@@ -1021,22 +1023,20 @@ def _restraint_today(m, rs_start, rs_share, req, out, t, next_start):
 
 @njit(cache=True, inline="always")
 def _try_steady(m, rg, qual, pint, i, t, untouched, short, a_gap, a_stock, stock_i, refill):
-    """After clearing product ``i`` on day ``t`` (not restrained, its stock unchanged),
-    make it steady from tomorrow when its next days will be the same as today.
+    """After clearing product ``i`` on day ``t`` (not restrained; its stock unchanged, or
+    ``refill``: refilling without a gap), make it steady from tomorrow when its next days
+    will be the same as today (a refilling stock is replayed day by day, :func:`_replay`).
 
     They are, until something its supply depends on changes (``DIRTY``), a restrained
     day, or a qualification day (``WAKE``), when: its requirement, reshored fraction and
     recycling capacity no longer change (``Reach.settle``; an untouched product with a
-    full stock need not: its day does not depend on them), and each qualified reactive
-    option has finished its ramp. Its stock is unchanged today; anything a day adds
-    although the stock does not move (a release or refill too small to change it) is in
-    its increments, and the same stock and inputs give the same amounts tomorrow.
-
-    Returns the day it must be cleared again at the latest (its ``WAKE``), or -1 when it
-    does not become steady.
+    full or refilling stock need not: its day does not depend on them), and each
+    qualified reactive option has finished its ramp. Anything a day adds although the
+    stock does not move (a release or refill too small to change it) is in its
+    increments, and the same stock and inputs give the same amounts tomorrow.
     """
     if t < rg.settle[i] and not (untouched and (refill or stock_i >= m.stock_target[i])):
-        return -1  # its requirement may still change (and with it its day)
+        return  # its requirement may still change (and with it its day)
     wake = m.requirement.shape[0]
     for kind in range(2):
         q = qual[kind, i]
@@ -1044,7 +1044,7 @@ def _try_steady(m, rg, qual, pint, i, t, untouched, short, a_gap, a_stock, stock
             if q < wake:
                 wake = q
         elif q >= 0 and _ramp(t - q, m.rx_ramp[kind, i]) < 1.0:
-            return -1
+            return
     pint[i, STEADY] = t + 1
     pint[i, WAKE] = wake
     pint[i, S_GAP] = a_gap
@@ -1052,7 +1052,6 @@ def _try_steady(m, rg, qual, pint, i, t, untouched, short, a_gap, a_stock, stock
     pint[i, S_SHORT] = 1 if short else 0
     pint[i, S_UNTOUCHED] = 1 if untouched else 0
     pint[i, S_REFILL] = 1 if refill else 0
-    return wake
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
@@ -1061,11 +1060,12 @@ def simulate_run(m, rg, ev, e0, e1, success, ls, tr, out, start):
 
     Day by day: the events in force (:func:`_events_in_force`); a stretch of days with
     none is handled at once (:func:`_quiet_stretch`); otherwise every product is cleared
-    in topological order: baseline supply (:func:`_baseline_supply`), and on a day with
-    a gap, qualification on the first one (:func:`_qualify`), reactive supply
-    (:func:`_reactive_supply`) and stock release (:func:`_stock_release`); on a day
-    without, stock refill (:func:`_stock_refill`). The remaining gap is booked
-    (:func:`_book_product_day`, :func:`_accumulate_day`), then the system's day;
+    in topological order (steady ones skipped): baseline supply (:func:`_cached_supply`),
+    and on a day with a gap, qualification on the first one (:func:`_qualify`), reactive
+    supply (:func:`_reactive_supply`) and stock release (:func:`_stock_release`); on a
+    day without, stock refill (:func:`_stock_refill`). The remaining gap is booked
+    (:func:`_book_product_day`, :func:`_accumulate_day`), then the product may become
+    steady (:func:`_try_steady`); the system's days are counted at the end of the run;
     :func:`_finalise_run` closes the run.
 
     Compiled without numba's reference counting (``_nrt=False``; it allocates nothing):

@@ -97,10 +97,15 @@ def demand_restraint(draw, p: dict[str, Any], horizon_days: int) -> dict[str, An
     }
     if draw(st.booleans()):
         spec["duration_days"] = draw(nice(0, horizon_days))
+    fraction = draw(st.floats(0, 0.99))
     if draw(st.booleans()):
-        spec["unit_cost"] = shortage * draw(st.floats(0, 0.99))
+        key, cost = "unit_cost", shortage * fraction
+        value = cost
     else:
-        spec["unit_cost_relative"] = shortage / p["unit_value"] * draw(st.floats(0, 0.99))
+        key, value = "unit_cost_relative", shortage / p["unit_value"] * fraction
+        cost = value * p["unit_value"]
+    # A subnormal shortage cost times 0.99 rounds back to itself: the loader refuses that.
+    spec[key] = value if cost < shortage else 0.0
     return spec
 
 

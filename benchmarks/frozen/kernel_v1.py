@@ -781,12 +781,13 @@ def run_batch(
             simulate_run(m, ev, ev.ptr[k], ev.ptr[k + 1], success[k], ls, tr, out[k], start)
 
 
-def run_strategy_batch_v1(model, events, success, n_trace, start=None):
+def run_strategy_batch_v1(model, events, success, n_trace, start=None, snap_day=-1):
     """The frozen kernel on one batch: ``(metrics, sum_gap, sum_short, sum_stock_deficit)``,
-    plus ``(trace_phi, trace_stock)`` of the ``n_trace`` first runs when ``n_trace > 0``.
+    plus ``(trace_phi, trace_stock)`` of the ``n_trace`` first runs when ``n_trace > 0``,
+    plus every run's stocks at the start of ``snap_day`` when ``snap_day >= 0``.
 
-    Same allocation and lane rule as ``engine.run_strategy_batch`` at commit 68da504 (no
-    snapshot day; traced days before the start are left as the kernel wrote them).
+    Same allocation and lane rule as ``engine.run_strategy_batch`` at commit 68da504
+    (traced days before the start are left as the kernel wrote them).
     """
     from disruptsim.model.situation import start_state
     from disruptsim.run.engine import lanes_for
@@ -802,10 +803,12 @@ def run_strategy_batch_v1(model, events, success, n_trace, start=None):
     acc_gap = np.zeros((lanes, T, P), dtype=np.int64)
     acc_short = np.zeros((lanes, T, P + 1), dtype=np.int64)
     acc_stock = np.zeros((lanes, T, P), dtype=np.int64)
-    snap_stock = np.full((1, P), np.nan)
+    snap_stock = np.full((n if snap_day >= 0 else 1, P), np.nan)
     run_batch(
         model.arrays, events, success, out, n_trace, trace_phi, trace_stock, acc_gap,
-        acc_short, acc_stock, start, -1, snap_stock,
+        acc_short, acc_stock, start, snap_day, snap_stock,
     )  # fmt: skip
     sums = (out, acc_gap.sum(axis=0), acc_short.sum(axis=0), acc_stock.sum(axis=0))
-    return (*sums, trace_phi[:n_trace], trace_stock[:n_trace]) if n_trace > 0 else sums
+    if n_trace > 0:
+        sums += (trace_phi[:n_trace], trace_stock[:n_trace])
+    return (*sums, snap_stock) if snap_day >= 0 else sums

@@ -1,7 +1,7 @@
 """The current kernel against frozen copies of earlier kernels, timed in one process.
 
-The yardsticks (``benchmarks/frozen/``): ``v1``, the kernel as it was before the per-day
-availability cache of issue #17 (commit 68da504, with every lever), and ``v0``, an older
+The yardsticks (``benchmarks/frozen/``): ``v1``, the kernel as it was before the
+caches of issue #17 (commit 68da504, with every lever), and ``v0``, an older
 kernel from before the structured inputs (no demand restraint, recycling or situations:
 it is timed on these scenarios only because none of them uses those levers).
 
@@ -23,7 +23,7 @@ of every configuration; the script exits 1 unless they are bit-identical (v0: on
 metrics).
 
     python benchmarks/bench_kernel_vs_frozen.py --quick    # ~3 minutes
-    python benchmarks/bench_kernel_vs_frozen.py            # ~10 minutes
+    python benchmarks/bench_kernel_vs_frozen.py            # ~7 minutes
 """
 
 from __future__ import annotations

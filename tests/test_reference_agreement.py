@@ -97,12 +97,12 @@ def demand_restraint(draw, p: dict[str, Any], horizon_days: int) -> dict[str, An
     }
     if draw(st.booleans()):
         spec["duration_days"] = draw(nice(0, horizon_days))
-    fraction = draw(st.floats(0, 0.99))
     if draw(st.booleans()):
-        key, cost = "unit_cost", shortage * fraction
-        value = cost
+        key = "unit_cost"
+        value = cost = shortage * draw(st.floats(0, 0.99))
     else:
-        key, value = "unit_cost_relative", shortage / p["unit_value"] * fraction
+        key = "unit_cost_relative"
+        value = shortage / p["unit_value"] * draw(st.floats(0, 0.99))
         cost = value * p["unit_value"]
     # A subnormal shortage cost times 0.99 rounds back to itself: the loader refuses that.
     spec[key] = value if cost < shortage else 0.0

@@ -749,7 +749,7 @@ def _replay(m, ls, out, i, t0, t1, tr_phi, tr_stock, traced):
         for d in range(t0, t1):
             _stock_refill(m, ls.stock, i, d)
             st = ls.stock[i]
-            out[i, M_HOLDING] += m.stock_holding[i] * m.unit_value[i] * st / DAYS_PER_YEAR
+            out[i, M_HOLDING] += _holding_cost(m, i, st)
             _accumulate_day(m, ls.acc_gap, ls.acc_stock, i, d, 0.0, st)
             if traced:
                 tr_phi[d, i] = 1.0
@@ -898,6 +898,12 @@ def _qualify(m, qual, success, i, t):
 
 
 @njit(cache=True, inline="always")
+def _holding_cost(m, i, stock_i):
+    """Product ``i``'s holding cost of a day that ends with ``stock_i`` units in stock."""
+    return m.stock_holding[i] * m.unit_value[i] * stock_i / DAYS_PER_YEAR
+
+
+@njit(cache=True, inline="always")
 def _book_product_day(m, out, inc, i, t, g, u, d_today, stock_i):
     """Add product ``i``'s day to its metrics: remaining gap ``g`` (of the normal
     requirement), unmet share ``u`` of today's requirement, today's final demand
@@ -917,7 +923,7 @@ def _book_product_day(m, out, inc, i, t, g, u, d_today, stock_i):
         out[i, M_MIN_FULFIL] = f
     if stock_i < out[i, M_MIN_STOCK]:
         out[i, M_MIN_STOCK] = stock_i
-    inc[i, I_HOLDING] += m.stock_holding[i] * m.unit_value[i] * stock_i / DAYS_PER_YEAR
+    inc[i, I_HOLDING] += _holding_cost(m, i, stock_i)
 
 
 @njit(cache=True, inline="always")

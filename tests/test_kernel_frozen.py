@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from frozen.kernel_v0 import run_strategy_batch_v0  # noqa: E402
 from frozen.kernel_v1 import run_strategy_batch_v1  # noqa: E402
 from test_reference_agreement import scenarios  # noqa: E402
-from test_situation_runs import situations  # noqa: E402
+from test_situation_runs import situation_batch, situations  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -144,12 +144,7 @@ def test_situation_and_snapshot_bit_identical_to_frozen():
         ROOT / "scenarios" / "situations" / "solar-pv-export-controls.yaml", scenario
     )
     for strategy in scenario.strategies:
-        world = scenario.world(strategy)
-        model = situation.compile(scenario, strategy)
-        sampler = ShockSampler(scenario, 5)
-        in_force = situation.events_for(world, scenario.baseline)
-        events = sampler.events(world, 0, 300, situation.day, in_force)
-        success = sampler.success(model, 0, 300)
+        model, events, success = situation_batch(scenario, situation, 300, 5, strategy)
         for snap_day in (situation.day, situation.day + 45):
             _assert_batch_same_as_v1(
                 model, events, success, 10, where=strategy, situation=situation,
@@ -162,11 +157,7 @@ def test_situation_and_snapshot_bit_identical_to_frozen():
 def test_random_situations_bit_identical_to_frozen(draw, data, seed):
     scenario = ds.load_scenario(data)
     situation = ds.load_situation(draw.draw(situations(scenario)), scenario)
-    model = situation.compile(scenario, "baseline")
-    sampler = ShockSampler(scenario, seed)
-    in_force = situation.events_for(scenario.baseline, scenario.baseline)
-    events = sampler.events(scenario.baseline, 0, 12, situation.day, in_force)
-    success = sampler.success(model, 0, 12)
+    model, events, success = situation_batch(scenario, situation, 12, seed)
     snap_day = draw.draw(st.integers(-1, scenario.horizon_days - 1))
     _assert_batch_same_as_v1(
         model, events, success, 12, where="random situation", situation=situation,

@@ -182,6 +182,17 @@ def test_kernel_continued_from_its_own_state_repeats_the_run(data, seed, where, 
             assert not getattr(cont, name)[:t0].any()
 
 
+def situation_batch(scenario, situation: Situation, runs: int, seed: int, strategy="baseline"):
+    """A strategy compiled for ``situation`` and the events and success draws of ``runs``
+    runs continued from it: ``(model, events, success)``."""
+    world = scenario.world(strategy)
+    model = situation.compile(scenario, strategy)
+    sampler = ShockSampler(scenario, seed)
+    in_force = situation.events_for(world, scenario.baseline)
+    events = sampler.events(world, 0, runs, situation.day, in_force)
+    return model, events, sampler.success(model, 0, runs)
+
+
 def _one(events: EventBatch, r: int) -> EventBatch:
     lo, hi = events.ptr[r], events.ptr[r + 1]
     return EventBatch(np.array([0, hi - lo]), *(a[lo:hi] for a in events[1:]))
@@ -254,11 +265,7 @@ def situations(draw, scenario) -> dict[str, Any]:
 def test_kernel_and_twin_agree_from_random_situations(draw, data, seed):
     scenario = ds.load_scenario(data)
     situation = ds.load_situation(draw.draw(situations(scenario)), scenario)
-    model = situation.compile(scenario, "baseline")
-    sampler = ShockSampler(scenario, seed)
-    in_force = situation.events_for(scenario.baseline, scenario.baseline)
-    events = sampler.events(scenario.baseline, 0, RUNS, situation.day, in_force)
-    success = sampler.success(model, 0, RUNS)
+    model, events, success = situation_batch(scenario, situation, RUNS, seed)
     batch = run_strategy_batch(model, events, success, RUNS, start=start_state(situation, model))
     scale = scales(model)
     for r in range(RUNS):
@@ -283,11 +290,7 @@ def test_kernel_and_twin_agree_on_qualifications_from_a_situation(today):
     situation = ds.load_situation(
         {**today, "events": [event], "stocks": {"p0": {"units": 5}}}, scenario
     )
-    model = situation.compile(scenario, "baseline")
-    sampler = ShockSampler(scenario, 0)
-    in_force = situation.events_for(scenario.baseline, scenario.baseline)
-    events = sampler.events(scenario.baseline, 0, 1, situation.day, in_force)
-    success = sampler.success(model, 0, 1)
+    model, events, success = situation_batch(scenario, situation, 1, 0)
     batch = run_strategy_batch(model, events, success, 1, start=start_state(situation, model))
     ref = ReferenceRun(scenario, "baseline", events, success, 0, situation).run()
     assert_agree(batch.metrics[0], ref.metrics_array(), scales(model))
